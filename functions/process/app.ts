@@ -1,0 +1,57 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Config } from '../../shared/config/config.ts';
+import { eventSchema } from '../../shared/event/event.schema.ts';
+import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
+import { unavailable } from '../../shared/http/errors.ts';
+import { instrument } from '../../shared/http/instrument.ts';
+import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
+import { readEvents } from '../../shared/http/read-events.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import type { Metrics } from '../../shared/metrics/metrics.ts';
+import type { EventQueue } from '../../shared/queue/queue.ts';
+import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
+
+export type ProcessDeps = {
+  config: Config;
+  queue: EventQueue;
+  processBatch: ProcessBatch;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+};
+
+/** How long the HTTP trigger waits for an unreachable PostgreSQL before it answers 503. */
+const SYNC_STORE_PATIENCE_MS = 5_000;
+
+/**
+ * The process function's HTTP trigger: processes a request's events now and
+ * answers with what became of them. The events go through the same leased
+ * batch as the poller's, so a crash midway is recovered the same way.
+ */
+export function createProcessApp({ config, queue, processBatch, logger, metrics, readiness }: ProcessDeps) {
+  const schema = eventSchema(config.limits);
+  return new Hono({ strict: false })
+    .use(instrument(metrics))
+    .route('/', opsRoutes({ readiness, metrics }))
+    .post('/', async (c) => {
+      const events = await readEvents(c.req.raw, config.limits, schema);
+      let batch;
+      try {
+        batch = await queue.enqueueClaimed({ id: randomUUID(), events }, config.leaseMs);
+      } catch (error) {
+        throw unavailable('redis', error);
+      }
+      try {
+        const result = await processBatch(batch, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
+        return c.json({ processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered }, 200);
+      } catch (error) {
+        if (!(error instanceof StoreAbortedError)) throw error;
+        // Already counted as received: a poller stores it once PostgreSQL is back.
+        await queue.release(batch.batchId).catch(() => undefined);
+        throw unavailable('postgres', error);
+      }
+    })
+    .onError(errorHandler(logger, metrics))
+    .notFound(notFound);
+}

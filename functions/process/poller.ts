@@ -1,0 +1,81 @@
+import { randomInt } from 'node:crypto';
+import type { Config } from '../../shared/config/config.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import type { EventQueue } from '../../shared/queue/queue.ts';
+import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
+import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
+
+export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger };
+
+/**
+ * Runs `concurrency` claim loops against the queue, plus a reaper that returns
+ * expired leases. Each loop claims a batch, processes it, and claims the next;
+ * an empty queue is polled every POLL_INTERVAL_MS.
+ *
+ * @example const poller = startPoller(deps, config.workers); await poller.stop()
+ */
+export function startPoller({ queue, processBatch, config, logger }: PollerDeps, concurrency: number) {
+  const controller = new AbortController();
+  const { signal } = controller;
+  // Each loop writes its own counter shard, so loops of one process never wait on each other's rows.
+  const shardBase = randomInt(config.counterShards);
+
+  const reaper = setInterval(() => {
+    queue.reapExpired().then(
+      (returned) => { if (returned > 0) logger.warn({ messages: returned }, 'Returned expired leases to the queue'); },
+      () => undefined, // Redis away: the loops report it.
+    );
+  }, Math.min(1_000, Math.max(50, Math.floor(config.leaseMs / 2))));
+
+  async function loop(index: number) {
+    const shard = (shardBase + index) % config.counterShards;
+    let failures = 0;
+    while (!signal.aborted) {
+      let batch;
+      try {
+        batch = await queue.claim({ maxMessages: config.batchMaxMessages, maxEvents: config.batchMaxEvents, leaseMs: config.leaseMs });
+        if (failures > 0) logger.info({ worker: index }, 'Redis is back, claiming again');
+        failures = 0;
+      } catch (error) {
+        if (failures++ === 0) logger.warn({ worker: index, err: String(error) }, 'Claim failed, waiting for Redis');
+        await sleep(backoffMs(failures, 100, 2_000), signal);
+        continue;
+      }
+      if (!batch) {
+        await sleep(config.pollIntervalMs, signal);
+        continue;
+      }
+      try {
+        await processBatch(batch, shard, signal);
+      } catch (error) {
+        if (error instanceof StoreAbortedError) {
+          // Stopping while PostgreSQL is away: hand the batch back now rather than at lease expiry.
+          await queue.release(batch.batchId).catch(() => undefined);
+          logger.warn({ batch_id: batch.batchId }, 'Returned unfinished batch to the queue');
+        } else {
+          logger.error({ err: error, batch_id: batch.batchId }, 'Batch failed; it is redelivered when its lease runs out');
+          await sleep(backoffMs(1, 100, 1_000), signal);
+        }
+      }
+    }
+  }
+
+  const loops = Array.from({ length: concurrency }, (_, i) => loop(i));
+  logger.info({ workers: concurrency }, 'Poller started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    /** Stops claiming, lets in-flight batches finish (or hands them back), and resolves when every loop has ended. */
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        controller.abort();
+        clearInterval(reaper);
+        await Promise.allSettled(loops);
+        logger.info('Poller stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+export type Poller = ReturnType<typeof startPoller>;

@@ -1,0 +1,57 @@
+import { Kysely, PostgresDialect, type ColumnType, type Generated } from 'kysely';
+import pg from 'pg';
+
+/** A stored unique event. `seq` orders events by storage and is the keyset cursor. */
+export interface EventTable {
+  seq: Generated<string>;
+  topic: string;
+  event_id: string;
+  timestamp: ColumnType<Date, string, never>;
+  source: string;
+  payload: ColumnType<Record<string, unknown>, string, never>;
+  stored_at: Generated<Date>;
+}
+
+/** Ids of queue messages whose events are committed: a redelivered message is recognised here. */
+export interface ProcessedMessageTable {
+  message_id: string;
+  processed_at: Generated<Date>;
+}
+
+/**
+ * Counters per topic, spread over shards so that concurrent workers update
+ * different rows; a topic's count is the sum over its shards.
+ */
+export interface TopicCounterTable {
+  topic: string;
+  shard: number;
+  unique_count: ColumnType<string, number, never>;
+  duplicate_count: ColumnType<string, number, never>;
+}
+
+export interface Database {
+  events: EventTable;
+  processed_messages: ProcessedMessageTable;
+  topic_counters: TopicCounterTable;
+}
+
+export type Db = Kysely<Database>;
+
+/**
+ * A Kysely instance over a pg pool.
+ *
+ * @example const db = createDb(config.databaseUrl, config.dbPoolSize)
+ */
+export function createDb(connectionString: string, poolSize: number, applicationName = 'aggregator'): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5_000,
+    // A dead PostgreSQL must not hang a batch forever; a slow statement is retried.
+    statement_timeout: 30_000,
+  });
+  // An idle client that loses its connection emits here; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

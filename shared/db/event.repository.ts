@@ -1,0 +1,150 @@
+import { sql, type Transaction } from 'kysely';
+import type { Event } from '../event/event.schema.ts';
+import type { QueueMessage } from '../queue/message.ts';
+import type { Database, Db } from './database.ts';
+
+export type TopicCounts = { unique: number; duplicates: number };
+
+export type StoreOutcome = {
+  /** Messages whose events this call stored or dropped. */
+  fresh: number;
+  /** Messages already committed by an earlier delivery: nothing of them is counted again. */
+  redelivered: number;
+  events: number;
+  unique: number;
+  duplicates: number;
+  perTopic: Map<string, TopicCounts>;
+  /** The keys dropped as duplicates, worked out only when asked (debug logs). */
+  droppedKeys: () => Array<{ topic: string; event_id: string }>;
+};
+
+const byKey = (a: Event, b: Event) =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
+
+/**
+ * Stores the events of a batch of messages inside the caller's transaction:
+ * records the message ids (a message seen before is skipped whole), inserts
+ * each key once with ON CONFLICT DO NOTHING, and adds the per-topic counts to
+ * this worker's counter shard. Rows and counters are written in key order, so
+ * concurrent workers lock in the same order and never deadlock.
+ *
+ * @example await db.transaction().execute((trx) => storeMessages(trx, messages, 3))
+ */
+export async function storeMessages(trx: Transaction<Database>, messages: QueueMessage[], shard: number): Promise<StoreOutcome> {
+  const ids = [...new Set(messages.map((m) => m.id))].sort();
+  const claimedIds = await sql<{ message_id: string }>`
+    INSERT INTO processed_messages (message_id)
+    SELECT id FROM unnest(${ids}::text[]) AS t(id)
+    ON CONFLICT DO NOTHING
+    RETURNING message_id`.execute(trx);
+  const freshIds = new Set(claimedIds.rows.map((r) => r.message_id));
+  const fresh = messages.filter((m) => freshIds.delete(m.id));
+
+  // The first event of a key in arrival order is the one stored.
+  const firstOfKey = new Map<string, Event>();
+  const perTopic = new Map<string, TopicCounts>();
+  let events = 0;
+  for (const message of fresh) {
+    for (const event of message.events) {
+      events++;
+      const key = `${event.topic}\u0000${event.event_id}`;
+      if (!firstOfKey.has(key)) firstOfKey.set(key, event);
+      const counts = perTopic.get(event.topic) ?? { unique: 0, duplicates: 0 };
+      counts.duplicates++; // every event starts as a duplicate; inserted rows move over below
+      perTopic.set(event.topic, counts);
+    }
+  }
+  const rows = [...firstOfKey.values()].sort(byKey);
+
+  let inserted: Array<{ topic: string; event_id: string }> = [];
+  if (rows.length > 0) {
+    // One JSON parameter that PostgreSQL unpacks: no per-row parameters, no array escaping in Node.
+    const result = await sql<{ topic: string; event_id: string }>`
+      INSERT INTO events (topic, event_id, "timestamp", source, payload)
+      SELECT r.topic, r.event_id, r."timestamp", r.source, r.payload
+      FROM json_to_recordset(${JSON.stringify(rows)}::json)
+        AS r(topic text, event_id text, "timestamp" timestamptz, source text, payload jsonb)
+      ON CONFLICT (topic, event_id) DO NOTHING
+      RETURNING topic, event_id`.execute(trx);
+    inserted = result.rows;
+  }
+  for (const row of inserted) {
+    const counts = perTopic.get(row.topic) as TopicCounts;
+    counts.unique++;
+    counts.duplicates--;
+  }
+  await addToCounters(trx, perTopic, shard);
+
+  const unique = inserted.length;
+  return {
+    fresh: fresh.length,
+    redelivered: messages.length - fresh.length,
+    events,
+    unique,
+    duplicates: events - unique,
+    perTopic,
+    droppedKeys: () => droppedKeysOf(fresh, inserted),
+  };
+}
+
+function droppedKeysOf(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>) {
+  const stored = new Set(inserted.map((r) => `${r.topic}\u0000${r.event_id}`));
+  const dropped: Array<{ topic: string; event_id: string }> = [];
+  for (const message of fresh) {
+    for (const { topic, event_id } of message.events) {
+      const key = `${topic}\u0000${event_id}`;
+      // The first occurrence of a stored key is the unique one; later ones are dropped.
+      if (!stored.delete(key)) dropped.push({ topic, event_id });
+    }
+  }
+  return dropped;
+}
+
+async function addToCounters(trx: Transaction<Database>, perTopic: Map<string, TopicCounts>, shard: number): Promise<void> {
+  if (perTopic.size === 0) return;
+  const topics = [...perTopic.keys()].sort();
+  await sql`
+    INSERT INTO topic_counters (topic, shard, unique_count, duplicate_count)
+    SELECT t.topic, ${shard}::int, t.u, t.d
+    FROM unnest(${topics}::text[], ${topics.map((t) => perTopic.get(t)?.unique ?? 0)}::bigint[],
+                ${topics.map((t) => perTopic.get(t)?.duplicates ?? 0)}::bigint[]) AS t(topic, u, d)
+    ON CONFLICT (topic, shard) DO UPDATE
+      SET unique_count = topic_counters.unique_count + excluded.unique_count,
+          duplicate_count = topic_counters.duplicate_count + excluded.duplicate_count`.execute(trx);
+}
+
+/** A stored event as the API returns it. */
+export type StoredEvent = Event & { stored_at: string };
+
+export type EventPage = { events: StoredEvent[]; nextSeq: string | null };
+
+// RFC 3339 in UTC with as many fractional digits as the instant needs (PostgreSQL keeps microseconds).
+const rfc3339Utc = (column: string) =>
+  sql<string>`regexp_replace(to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'`;
+
+/**
+ * One page of stored events, oldest stored first, after the given `seq` (keyset
+ * pagination: the page costs the same at any depth).
+ *
+ * @example await listEvents(db, { topic: 'orders', afterSeq: '0', limit: 100 })
+ */
+export async function listEvents(db: Db, query: { topic?: string | undefined; afterSeq: string; limit: number }): Promise<EventPage> {
+  let q = db
+    .selectFrom('events')
+    .select(['seq', 'topic', 'event_id', 'source', 'payload'])
+    .select([rfc3339Utc('timestamp').as('timestamp'), rfc3339Utc('stored_at').as('stored_at')])
+    .where('seq', '>', query.afterSeq)
+    .orderBy('seq')
+    .limit(query.limit + 1);
+  if (query.topic !== undefined) q = q.where('topic', '=', query.topic);
+  const rows = await q.execute();
+  const page = rows.slice(0, query.limit);
+  const events = page.map(({ seq: _seq, ...event }) => event);
+  return { events, nextSeq: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
+}
+
+/** How many unique events are stored: the invariant's check on `unique_processed`. */
+export async function countEvents(db: Db): Promise<number> {
+  const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,45 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/**
+ * An expected failure with a stable `code`, the HTTP status it maps to, and the
+ * fields of its JSON body. The app's error handler renders it; anything else is a 500.
+ *
+ * @example throw new AppError(400, 'empty_batch', 'the request holds no event')
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...this.body };
+  }
+}
+
+export type ValidationDetail = { index: number; path: string; message: string };
+
+export const invalidJson = (message: string) => new AppError(400, 'invalid_json', message);
+export const validationFailed = (details: ValidationDetail[]) =>
+  new AppError(400, 'validation_failed', `${details.length === 1 ? 'an event breaks' : 'events break'} a rule`, { details });
+export const emptyBatch = () => new AppError(400, 'empty_batch', 'the request holds no event');
+export const tooLarge = (message: string, limit: number) => new AppError(413, 'too_large', message, { limit });
+export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
+export const unauthorized = () =>
+  new AppError(401, 'unauthorized', 'a valid API key is required', {}, { 'WWW-Authenticate': 'Bearer' });
+export const invalidQuery = (message: string) => new AppError(400, 'invalid_query', message);
+
+/** The queue is over its limit: the client should slow down and retry. */
+export const backpressure = (retryAfterSeconds: number) =>
+  new AppError(429, 'backpressure', 'the queue is full, retry later', {}, { 'Retry-After': String(retryAfterSeconds) });
+
+/** A dependency did not answer: nothing of the request was kept. */
+export const unavailable = (dependency: 'redis' | 'postgres', cause?: unknown) =>
+  new AppError(503, 'unavailable', `${dependency} is unavailable, retry later`, { dependency }, { 'Retry-After': '1' }, { cause });

@@ -1,0 +1,27 @@
+/**
+ * Every Redis key the system uses, in one place. The `{prefix}` hash tag keeps
+ * them in one cluster slot, as the Lua scripts that touch several need.
+ *
+ * @example queueKeys('agg').queue // '{agg}:queue'
+ */
+export function queueKeys(prefix: string) {
+  const base = `{${prefix}}`;
+  return Object.freeze({
+    /** Messages waiting: LPUSH at the head, claimed from the tail (oldest first). */
+    queue: `${base}:queue`,
+    /** batch id → lease expiry (ms since epoch, Redis clock). */
+    leases: `${base}:leases`,
+    /** Hash of the counters kept in Redis: received, pending, dead_lettered. */
+    counters: `${base}:counters`,
+    /** Dead letters: JSON records with the message, its reason and attempts. */
+    dead: `${base}:dead`,
+    /** message id → how many claims of it ended without an acknowledgement. */
+    attempts: `${base}:attempts`,
+    /** The prefix of the per-batch processing lists, for scripts that find them from the leases. */
+    processingPrefix: `${base}:processing:`,
+    /** The messages of one claimed batch. */
+    processing: (batchId: string) => `${base}:processing:${batchId}`,
+  });
+}
+
+export type QueueKeys = ReturnType<typeof queueKeys>;

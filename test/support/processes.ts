@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export type FunctionProcess = {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process printed, for assertions on its logs. */
+  output: () => string;
+  /** SIGTERM, then wait for the exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL: a crash, with no chance to clean up. */
+  kill: () => Promise<void>;
+  exited: Promise<number | null>;
+};
+
+/**
+ * Starts a function (or the local runner) as its own process, as a container
+ * would, and waits until its /healthz answers.
+ *
+ * @example const ingest = await startFunction('functions/ingest/server.ts', { REDIS_URL, QUEUE_PREFIX })
+ */
+export async function startFunction(entry: string, env: Record<string, string>): Promise<FunctionProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(
+    async () => {
+      if (gone) throw new Error(`${entry} exited early:\n${output}`);
+      return (await fetch(`${url}/healthz`)).ok;
+    },
+    { timeoutMs: 30_000, what: `${entry} to answer /healthz` },
+  ).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    exited,
+    stop: async () => {
+      if (!gone) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (!gone) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
