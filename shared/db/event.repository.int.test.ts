@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/support/services.ts';
+import { event } from '../../test/support/harness.ts';
+import type { Event } from '../event/event.schema.ts';
+import type { QueueMessage } from '../queue/message.ts';
+import { readCounters } from './counter.repository.ts';
+import { countEvents, listEvents, storeMessages } from './event.repository.ts';
+import { migrateToLatest } from './migrate.ts';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase('repository');
+});
+afterAll(() => t.drop());
+
+const ev = (topic: string, id: string, extra: Partial<Event> = {}) => event({ topic, event_id: id, ...extra }) as Event;
+const store = (messages: QueueMessage[], shard = 0) => t.db.transaction().execute((trx) => storeMessages(trx, messages, shard));
+
+describe('storeMessages', () => {
+  it('stores each key once, counting duplicates inside the batch and against earlier batches', async () => {
+    const first = await store([{ id: 'r1', events: [ev('a', '1'), ev('a', '2'), ev('a', '1'), ev('b', '1')] }]);
+    expect(first).toMatchObject({ fresh: 1, redelivered: 0, events: 4, unique: 3, duplicates: 1 });
+    expect(first.droppedKeys()).toEqual([{ topic: 'a', event_id: '1' }]);
+    const second = await store([{ id: 'r2', events: [ev('a', '2'), ev('b', '2')] }], 5);
+    expect(second).toMatchObject({ events: 2, unique: 1, duplicates: 1 });
+    expect(Object.fromEntries(second.perTopic)).toEqual({ a: { unique: 0, duplicates: 1 }, b: { unique: 1, duplicates: 0 } });
+    const counters = await readCounters(t.db);
+    expect(counters).toMatchObject({ uniqueProcessed: 4, duplicateDropped: 2 });
+    expect(counters.topics).toEqual([
+      { topic: 'a', unique_processed: 2, duplicate_dropped: 2 },
+      { topic: 'b', unique_processed: 2, duplicate_dropped: 0 },
+    ]);
+    expect(await countEvents(t.db)).toBe(4);
+  });
+
+  it('keeps the first event of a key in arrival order', async () => {
+    await store([
+      { id: 'f1', events: [ev('first', 'k', { source: 'one' })] },
+      { id: 'f2', events: [ev('first', 'k', { source: 'two' })] },
+    ]);
+    const page = await listEvents(t.db, { topic: 'first', afterSeq: '0', limit: 10 });
+    expect(page.events.map((e) => e.source)).toEqual(['one']);
+  });
+
+  it('changes nothing when a message is delivered again', async () => {
+    const before = await readCounters(t.db);
+    const again = await store([{ id: 'r1', events: [ev('a', '1'), ev('a', '2'), ev('a', '1'), ev('b', '1')] }]);
+    expect(again).toMatchObject({ fresh: 0, redelivered: 1, events: 0, unique: 0, duplicates: 0 });
+    expect(await readCounters(t.db)).toEqual(before);
+  });
+
+  it('rolls back everything, message id included, when PostgreSQL refuses an event', async () => {
+    const before = await readCounters(t.db);
+    const bad = ev('c', '1', { timestamp: '2026-13-45T99:00:00Z' });
+    await expect(store([{ id: 'poison', events: [ev('c', '0'), bad] }])).rejects.toMatchObject({ code: '22008' });
+    expect(await readCounters(t.db)).toEqual(before);
+    const retried = await store([{ id: 'poison', events: [ev('c', '0')] }]);
+    expect(retried).toMatchObject({ fresh: 1, unique: 1 });
+  });
+
+  it('stores concurrent batches of overlapping keys exactly once, without deadlocks', async () => {
+    const keys = Array.from({ length: 400 }, (_, i) => String(i));
+    const batches = Array.from({ length: 8 }, (_, b) => ({
+      id: `c${b}`,
+      // Each batch holds the same keys in its own order.
+      events: [...keys].sort(() => (b % 2 === 0 ? 1 : -1)).map((k) => ev('concurrent', k)),
+    }));
+    const outcomes = await Promise.all(batches.map((m, i) => store([m], i)));
+    expect(outcomes.reduce((sum, o) => sum + o.unique, 0)).toBe(400);
+    expect(outcomes.reduce((sum, o) => sum + o.duplicates, 0)).toBe(400 * 7);
+    const topic = (await readCounters(t.db)).topics.find((x) => x.topic === 'concurrent');
+    expect(topic).toEqual({ topic: 'concurrent', unique_processed: 400, duplicate_dropped: 2800 });
+  });
+});
+
+describe('listEvents', () => {
+  it('pages by cursor, oldest stored first, and filters by topic', async () => {
+    await store([{ id: 'p', events: Array.from({ length: 25 }, (_, i) => ev('paged', `k${String(i).padStart(2, '0')}`)) }]);
+    const seen: string[] = [];
+    let after = '0';
+    for (;;) {
+      const page = await listEvents(t.db, { topic: 'paged', afterSeq: after, limit: 10 });
+      seen.push(...page.events.map((e) => e.event_id));
+      expect(page.events.every((e) => e.topic === 'paged')).toBe(true);
+      if (page.nextSeq === null) break;
+      after = page.nextSeq;
+    }
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+  });
+
+  it('returns the event as received, the timestamp as the same instant in UTC', async () => {
+    const payload = { nested: { list: [1, 'two', null, true] }, 'ключ': 'значение 🚀', __proto__: 'plain key' };
+    await store([{ id: 'shape', events: [ev('shape', 'x', { timestamp: '2026-11-25T09:30:00.123456+02:00', source: 'svc', payload: JSON.parse(JSON.stringify(payload)) })] }]);
+    const [stored] = (await listEvents(t.db, { topic: 'shape', afterSeq: '0', limit: 1 })).events;
+    expect(stored).toMatchObject({ topic: 'shape', event_id: 'x', source: 'svc', timestamp: '2026-11-25T07:30:00.123456Z' });
+    expect(stored!.payload).toEqual(JSON.parse(JSON.stringify(payload)));
+    expect(stored!.stored_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  });
+});
+
+describe('migrations', () => {
+  it('run once when several processes start together', async () => {
+    const fresh = await createTestDatabase('migrate', { migrate: false });
+    try {
+      const { createDb } = await import('./database.ts');
+      const dbs = Array.from({ length: 4 }, () => createDb(fresh.url, 2));
+      const results = await Promise.all(dbs.map((db) => migrateToLatest(db)));
+      expect(results.flat()).toEqual(['2026-11-25T00-00_initial-schema']);
+      await Promise.all(dbs.map((db) => db.destroy()));
+    } finally {
+      await fresh.drop();
+    }
+  });
+});

@@ -1,0 +1,153 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { testRedis } from '../../test/support/services.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import { event } from '../../test/support/harness.ts';
+import { decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { EventQueue } from './queue.ts';
+
+const r = testRedis('queue');
+afterAll(r.cleanup);
+
+let queue: EventQueue;
+let n = 0;
+beforeEach(async () => {
+  // A prefix per test, so that each starts from an empty queue.
+  queue = new EventQueue(r.redis, `${r.prefix}-${n++}`);
+});
+
+const message = (id: string, events = 1): QueueMessage => ({
+  id,
+  events: Array.from({ length: events }, (_, i) => event({ event_id: `${id}-${i}` }) as QueueMessage['events'][number]),
+});
+
+const idsOf = (messages: string[]) => messages.map((raw) => {
+  const decoded = decodeMessage(raw);
+  if (!decoded.ok) throw new Error(decoded.reason);
+  return decoded.message.id;
+});
+
+describe('enqueue', () => {
+  it('pushes the message and counts its events as received and pending in one step', async () => {
+    expect(await queue.enqueue(message('a', 3), 100)).toBe('queued');
+    expect(await queue.counters()).toEqual({ received: 3, pending: 3, deadLettered: 0 });
+    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+  });
+
+  it('refuses a message that would take pending past the limit, and counts nothing of it', async () => {
+    await queue.enqueue(message('a', 8), 10);
+    expect(await queue.enqueue(message('b', 3), 10)).toBe('full');
+    expect(await queue.counters()).toEqual({ received: 8, pending: 8, deadLettered: 0 });
+    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+  });
+});
+
+describe('claim', () => {
+  it('takes the oldest messages first, moves them to the batch list and leases the batch', async () => {
+    for (const id of ['m1', 'm2', 'm3']) await queue.enqueue(message(id), 100);
+    const batch = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
+    expect(batch && idsOf(batch.messages)).toEqual(['m1', 'm2']);
+    expect(await r.redis.lrange(queue.keys.processing(batch!.batchId), 0, -1)).toEqual(batch!.messages);
+    expect(await r.redis.zscore(queue.keys.leases, batch!.batchId)).not.toBeNull();
+    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+    const next = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
+    expect(next && idsOf(next.messages)).toEqual(['m3']);
+    expect(await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 })).toBeNull();
+  });
+
+  it('stops at the event limit but always takes at least one message', async () => {
+    await queue.enqueue(message('big', 50), 1000);
+    await queue.enqueue(message('small', 5), 1000);
+    const first = await queue.claim({ maxMessages: 10, maxEvents: 20, leaseMs: 10_000 });
+    expect(first && idsOf(first.messages)).toEqual(['big']);
+    const second = await queue.claim({ maxMessages: 10, maxEvents: 20, leaseMs: 10_000 });
+    expect(second && idsOf(second.messages)).toEqual(['small']);
+  });
+
+  it('never gives one message to two concurrent claimers', async () => {
+    for (let i = 0; i < 200; i++) await queue.enqueue(message(`m${i}`), 10_000);
+    const claims = await Promise.all(Array.from({ length: 20 }, () => queue.claim({ maxMessages: 7, maxEvents: 1000, leaseMs: 10_000 })));
+    const ids = claims.flatMap((batch) => (batch ? idsOf(batch.messages) : []));
+    expect(ids).toHaveLength(140);
+    expect(new Set(ids).size).toBe(140);
+  });
+});
+
+describe('ack', () => {
+  it('drops the batch and counts its events out of pending', async () => {
+    await queue.enqueue(message('a', 4), 100);
+    const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
+    expect(await queue.ack(batch.batchId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(true);
+    expect(await queue.counters()).toEqual({ received: 4, pending: 0, deadLettered: 0 });
+    expect(await r.redis.exists(queue.keys.processing(batch.batchId))).toBe(0);
+    expect(await queue.ack(batch.batchId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(false);
+    expect((await queue.counters()).pending).toBe(0);
+  });
+
+  it('parks dead letters with their reason and counts them', async () => {
+    await queue.enqueue(message('bad', 2), 100);
+    const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
+    const dead = { raw: batch.messages[0]!, reason: 'refused', attempts: 1, events: 2 };
+    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [dead], messageIds: ['bad'] })).toBe(true);
+    expect(await queue.counters()).toEqual({ received: 2, pending: 0, deadLettered: 2 });
+    const [parked] = await r.redis.lrange(queue.keys.dead, 0, -1);
+    expect(JSON.parse(parked!)).toMatchObject({ reason: 'refused', attempts: 1, events: 2, raw: batch.messages[0] });
+  });
+});
+
+describe('leases', () => {
+  it('returns an expired batch to the tail of the queue, counts an attempt, and refuses the late ack', async () => {
+    await queue.enqueue(message('m1'), 100);
+    await queue.enqueue(message('m2'), 100);
+    await queue.enqueue(message('m3'), 100);
+    const batch = (await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 50 }))!;
+    await waitFor(async () => (await queue.reapExpired()) === 2, { what: 'the lease to expire and be reaped' });
+    expect(await queue.attempts(['m1', 'm2', 'm3'])).toEqual([1, 1, 0]);
+    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [], messageIds: [] })).toBe(false);
+    // The returned messages come next, in their original order.
+    const again = await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 });
+    expect(again && idsOf(again.messages)).toEqual(['m1', 'm2', 'm3']);
+    expect((await queue.counters()).pending).toBe(3);
+  });
+
+  it('keeps a renewed lease from being reaped', async () => {
+    await queue.enqueue(message('m1'), 100);
+    const batch = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 200 }))!;
+    expect(await queue.extend(batch.batchId, 60_000)).toBe(true);
+    const until = Date.now() + 400;
+    while (Date.now() < until) expect(await queue.reapExpired()).toBe(0);
+    expect(await queue.ack(batch.batchId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(true);
+  });
+
+  it('release hands a batch back at once', async () => {
+    await queue.enqueue(message('m1'), 100);
+    const batch = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 60_000 }))!;
+    await queue.release(batch.batchId);
+    expect(await queue.extend(batch.batchId, 1000)).toBe(false);
+    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+  });
+
+  it('enqueueClaimed counts the message in and leases it to the caller', async () => {
+    const batch = await queue.enqueueClaimed(message('direct', 2), 60_000);
+    expect(await queue.counters()).toEqual({ received: 2, pending: 2, deadLettered: 0 });
+    expect(await r.redis.llen(queue.keys.queue)).toBe(0);
+    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [], messageIds: ['direct'] })).toBe(true);
+    expect((await queue.counters()).pending).toBe(0);
+  });
+});
+
+describe('messages', () => {
+  it('round-trip through the codec', () => {
+    const m = message('x', 2);
+    expect(decodeMessage(encodeMessage(m))).toEqual({ ok: true, raw: encodeMessage(m), message: m });
+  });
+
+  it.each([
+    ['garbage', 'no event count prefix', 0],
+    ['3|not json', 'not valid JSON', 0],
+    ['1|{"id":"x"}', 'not a {id, events} message', 0],
+    ['2|{"id":"x","events":[]}', 'event count does not match its prefix', 0],
+    ['1|{"id":"x","events":[{"topic":"t"}]}', 'an event lacks a required field', 1],
+  ])('refuses %j: %s', (raw, reason, count) => {
+    expect(decodeMessage(raw)).toEqual({ ok: false, raw, reason, count });
+  });
+});
