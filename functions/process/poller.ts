@@ -27,6 +27,9 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
     );
   }, Math.min(1_000, Math.max(50, Math.floor(config.leaseMs / 2))));
 
+  // Batches being worked on, so that a stop that runs out of time can hand them back.
+  const inFlight = new Set<string>();
+
   async function loop(index: number) {
     const shard = (shardBase + index) % config.counterShards;
     let failures = 0;
@@ -45,6 +48,7 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
         await sleep(config.pollIntervalMs, signal);
         continue;
       }
+      inFlight.add(batch.batchId);
       try {
         await processBatch(batch, shard, signal);
       } catch (error) {
@@ -56,6 +60,8 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
           logger.error({ err: error, batch_id: batch.batchId }, 'Batch failed; it is redelivered when its lease runs out');
           await sleep(backoffMs(1, 100, 1_000), signal);
         }
+      } finally {
+        inFlight.delete(batch.batchId);
       }
     }
   }
@@ -65,12 +71,21 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
 
   let stopped: Promise<void> | undefined;
   return {
-    /** Stops claiming, lets in-flight batches finish (or hands them back), and resolves when every loop has ended. */
-    stop(): Promise<void> {
+    /**
+     * Stops claiming and lets in-flight batches finish. Batches still unfinished
+     * after `graceMs` (a statement stuck on a lock, say) are handed back to the
+     * queue, so another worker takes them at once; if their transaction still
+     * commits, the redelivery is recognised as committed.
+     */
+    stop(graceMs = config.shutdownTimeoutMs / 2): Promise<void> {
       stopped ??= (async () => {
         controller.abort();
         clearInterval(reaper);
-        await Promise.allSettled(loops);
+        const finished = Promise.allSettled(loops).then(() => true);
+        if (!(await Promise.race([finished, sleep(graceMs).then(() => false)]))) {
+          await Promise.allSettled([...inFlight].map((batchId) => queue.release(batchId)));
+          logger.warn({ batches: inFlight.size }, 'Returned unfinished batches to the queue');
+        }
         logger.info('Poller stopped');
       })();
       return stopped;

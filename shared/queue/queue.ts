@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { encodeMessage, type QueueMessage } from './message.ts';
+import { decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { queueKeys, type QueueKeys } from './queue-keys.ts';
 
 const script = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -14,6 +14,7 @@ const SCRIPTS = {
   aggExtend: { lua: script('extend'), numberOfKeys: 1 },
   aggAck: { lua: script('ack'), numberOfKeys: 5 },
   aggReap: { lua: script('reap'), numberOfKeys: 3 },
+  aggReplay: { lua: script('replay'), numberOfKeys: 4 },
 } as const;
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
@@ -24,6 +25,9 @@ export type ClaimedBatch = { batchId: string; messages: string[] };
 
 /** A message that cannot be processed, as it is parked in the dead-letter list. */
 export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
+
+/** A dead letter as stored: `record` is its exact text, which identifies it for replay and drop. */
+export type ParkedLetter = DeadLetter & { batch_id: string; at: string; record: string };
 
 export type QueueCounters = { received: number; pending: number; deadLettered: number };
 
@@ -112,6 +116,27 @@ export class EventQueue {
     if (messageIds.length === 0) return [];
     const values = await this.redis.hmget(this.keys.attempts, ...messageIds);
     return values.map((value) => Number(value ?? 0));
+  }
+
+  /** The dead letters, newest first. */
+  async deadLetters(): Promise<ParkedLetter[]> {
+    const records = await this.redis.lrange(this.keys.dead, 0, -1);
+    return records.map((record) => ({ ...(JSON.parse(record) as Omit<ParkedLetter, 'record'>), record }));
+  }
+
+  /** Puts a dead letter back in the queue; false when it was no longer parked. */
+  async replay(letter: ParkedLetter): Promise<boolean> {
+    const decoded = decodeMessage(letter.raw);
+    const id = decoded.ok ? decoded.message.id : '';
+    const result = await this.#scripts.aggReplay(
+      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, letter.raw, letter.events, id,
+    );
+    return result === 1;
+  }
+
+  /** Deletes a dead letter for good; its events stay counted in `dead_lettered`. */
+  async drop(letter: ParkedLetter): Promise<boolean> {
+    return (await this.redis.lrem(this.keys.dead, 1, letter.record)) === 1;
   }
 
   async counters(): Promise<QueueCounters> {

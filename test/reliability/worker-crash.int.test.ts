@@ -1,0 +1,113 @@
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventsBetween, planRun } from '../../loadtest/lib/events.js';
+import { EventQueue } from '../../shared/queue/queue.ts';
+import { expectDrainedAndExact } from '../support/invariant.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
+import { startFunction, type FunctionProcess } from '../support/processes.ts';
+import { createTestDatabase, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Workers killed with SIGKILL at the worst moments. A private Redis, because one
+// test pauses its writes, which would stall every other file on a shared one.
+let database: TestDatabase;
+let privateRedis: PrivateRedis;
+let redis: Redis;
+let queue: EventQueue;
+let prefix = 0;
+const started: FunctionProcess[] = [];
+
+beforeAll(async () => {
+  privateRedis = await startPrivateRedis();
+  redis = new Redis(privateRedis.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await privateRedis.destroy();
+});
+// Each test starts from an empty queue and an empty database, so its counts stand alone.
+beforeEach(async () => {
+  database = await createTestDatabase('worker_crash');
+  queue = new EventQueue(redis, `crash-${prefix++}`);
+});
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.kill()));
+  await database.drop();
+});
+
+async function startWorker(leaseMs: number) {
+  const worker = await startFunction('functions/process/server.ts', {
+    DATABASE_URL: database.url, REDIS_URL: privateRedis.url, QUEUE_PREFIX: queue.keys.queue.slice(1, queue.keys.queue.indexOf('}')),
+    WORKERS: '1', QUEUE_LEASE_MS: String(leaseMs),
+  });
+  started.push(worker);
+  return worker;
+}
+
+async function enqueue(total: number, seed: number) {
+  const plan = planRun({ total, duplicateRatio: 0.3, seed });
+  for (let from = 0; from < total; from += 50) await queue.enqueue({ id: `m-${seed}-${from}`, events: eventsBetween(plan, from, from + 50) }, 1e9);
+  return plan;
+}
+
+/** Holds a lock that makes any worker's insert wait (reads and startup go on), as a stuck statement would. */
+async function lockWrites() {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE processed_messages IN SHARE MODE');
+  return { release: async () => { await client.query('ROLLBACK'); await client.end(); } };
+}
+
+const processedMessages = async () => Number((await database.db.selectFrom('processed_messages').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('a worker killed mid-batch', () => {
+  it('before its commit: the batch is taken over when the lease runs out, and counted once', async () => {
+    const lock = await lockWrites();
+    const doomed = await startWorker(1_500);
+    const plan = await enqueue(500, 1);
+    await waitFor(async () => (await redis.zcard(queue.keys.leases)) > 0, { what: 'the doomed worker to claim' });
+    await doomed.kill();
+    await lock.release();
+    const heir = await startWorker(1_500);
+    const s = await expectDrainedAndExact(queue, database.db);
+    expect(s).toMatchObject({ received: 500, unique: plan.unique, duplicates: plan.duplicates, dead: 0 });
+    expect(heir.output()).toContain('Returned expired leases to the queue');
+  });
+
+  it('after its commit, before its acknowledgement: the redelivered batch is recognised and only acknowledged', async () => {
+    const lock = await lockWrites();
+    const doomed = await startWorker(1_500);
+    const plan = await enqueue(300, 2);
+    await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the doomed worker to claim everything' });
+    // Redis refuses writes from now on, so the acknowledgement cannot happen; the commit can.
+    await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+    await lock.release();
+    await waitFor(async () => (await processedMessages()) === 6, { what: 'the doomed worker to commit' });
+    await doomed.kill();
+    await redis.call('CLIENT', 'UNPAUSE');
+    const heir = await startWorker(1_500);
+    const s = await expectDrainedAndExact(queue, database.db);
+    expect(s).toMatchObject({ received: 300, unique: plan.unique, duplicates: plan.duplicates, dead: 0 });
+    expect(heir.output()).toContain('Redelivered messages were already committed');
+  });
+
+  it('a live but slow worker renews its lease and keeps its batch', async () => {
+    const lock = await lockWrites();
+    const slow = await startWorker(600);
+    const plan = await enqueue(200, 3);
+    await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the slow worker to claim everything' });
+    const rival = await startWorker(600);
+    // Stuck for several lease lengths; the rival must not get the batch.
+    const until = Date.now() + 2_500;
+    await waitFor(() => Date.now() > until, { what: 'several leases to pass', timeoutMs: 10_000 });
+    expect(await redis.llen(queue.keys.queue)).toBe(0);
+    await lock.release();
+    const s = await expectDrainedAndExact(queue, database.db);
+    expect(s).toMatchObject({ received: 200, unique: plan.unique, duplicates: plan.duplicates });
+    expect(slow.output()).toContain('Saved to DB');
+    expect(slow.output() + rival.output()).not.toContain('Returned expired leases');
+    expect(await redis.hlen(queue.keys.attempts)).toBe(0);
+  });
+});
