@@ -51,7 +51,10 @@ export function createDb(connectionString: string, poolSize: number, application
     // A dead PostgreSQL must not hang a batch forever; a slow statement is retried.
     statement_timeout: 30_000,
   });
-  // An idle client that loses its connection emits here; without a listener it would crash the process.
+  // A client that loses its connection emits 'error': the pool listens while the client is idle, but a
+  // client checked out inside a transaction has no listener, and an unheard 'error' crashes the process.
+  // The failed query rejects anyway, which is where the outage is handled.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
