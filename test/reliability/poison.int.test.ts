@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
+import { createHarness, event, postJson, type Harness } from '../support/harness.ts';
+import { expectDrainedAndExact } from '../support/invariant.ts';
+import { TEST_REDIS_URL } from '../support/services.ts';
+
+const run = promisify(execFile);
+let h: Harness;
+let poller: ReturnType<Harness['startPoller']>;
+beforeAll(async () => {
+  h = await createHarness('poison', { MAX_ATTEMPTS: '2', MAX_QUEUE_LENGTH: '40' });
+  poller = h.startPoller(2);
+});
+afterAll(async () => {
+  await poller.stop();
+  await h.cleanup();
+});
+
+/** The operator's tool, run as an operator runs it. */
+const dlq = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: h.config.queuePrefix } });
+
+const ev = (id: string, extra: Record<string, unknown> = {}) => event({ topic: 'poison', event_id: id, ...extra }) as QueueMessage['events'][number];
+
+describe('poison', () => {
+  it('is parked with its reason and never blocks the good messages of its batch', async () => {
+    await h.redis.lpush(h.queue.keys.queue, 'garbage pushed by hand');
+    await h.queue.enqueue({ id: 'refused', events: [ev('bad-date', { timestamp: '2026-02-30T10:00:00Z' })] }, 1e6);
+    expect((await postJson(h.ingest, '/', [ev('good-1'), ev('good-2')])).status).toBe(202);
+    const s = await expectDrainedAndExact(h.queue, h.db);
+    expect(s).toMatchObject({ received: 3, unique: 2, dead: 1 });
+
+    const { stdout, stderr } = await dlq('list');
+    const listed = stdout.trim().split('\n').map((line) => JSON.parse(line) as { position: number; reason: string; events: number });
+    expect(listed).toHaveLength(2);
+    expect(listed.map((l) => l.reason)).toEqual(expect.arrayContaining([
+      'invalid message: no event count prefix',
+      expect.stringMatching(/^refused by PostgreSQL: 22008 /),
+    ]));
+    expect(stderr).toContain('2 dead letters; dead_lettered = 1 events');
+  });
+
+  it('a message claimed too often without an acknowledgement is parked, and replay brings it back', async () => {
+    const crashy: QueueMessage = { id: 'crashy', events: [ev('crash-1'), ev('crash-2')] };
+    // As if two workers had died on it: its attempts are spent.
+    await h.redis.hset(h.queue.keys.attempts, 'crashy', '2');
+    await h.queue.enqueue(crashy, 1e6);
+    let s = await expectDrainedAndExact(h.queue, h.db);
+    expect(s).toMatchObject({ received: 5, unique: 2, dead: 3 });
+
+    const letters = await h.queue.deadLetters();
+    const position = letters.findIndex((l) => l.raw === encodeMessage(crashy)) + 1;
+    expect(letters[position - 1]).toMatchObject({ reason: 'no acknowledgement after 2 attempts', attempts: 2, events: 2 });
+    const { stderr } = await dlq('replay', String(position));
+    expect(stderr).toContain('replayed 1 dead letters');
+    s = await expectDrainedAndExact(h.queue, h.db);
+    expect(s).toMatchObject({ received: 5, unique: 4, dead: 1 });
+  });
+
+  it('drop deletes dead letters for good and keeps them counted', async () => {
+    const { stderr } = await dlq('drop', '--all');
+    expect(stderr).toContain('dropped 2 dead letters');
+    expect(await h.queue.deadLetters()).toEqual([]);
+    const s = await expectDrainedAndExact(h.queue, h.db);
+    expect(s.dead).toBe(1);
+  });
+
+  it('the tool refuses a position that does not exist', async () => {
+    await expect(dlq('replay', '7')).rejects.toMatchObject({ stderr: expect.stringContaining('no dead letter at position 7') });
+  });
+});
+
+describe('overload', () => {
+  it('answers 429 with Retry-After past MAX_QUEUE_LENGTH, and counts nothing of the refused request', async () => {
+    await poller.stop();
+    const events = Array.from({ length: 30 }, (_, i) => ev(`load-${i}`));
+    expect((await postJson(h.ingest, '/', events)).status).toBe(202);
+    const before = await h.queue.counters();
+    const refused = await postJson(h.ingest, '/', events.slice(0, 20));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ error: 'backpressure', message: expect.any(String) });
+    expect(await h.queue.counters()).toEqual(before);
+  });
+});
