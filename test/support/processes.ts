@@ -35,8 +35,8 @@ export type FunctionProcess = {
  *
  * @example const ingest = await startFunction('functions/ingest/server.ts', { REDIS_URL, QUEUE_PREFIX })
  */
-export async function startFunction(entry: string, env: Record<string, string>): Promise<FunctionProcess> {
-  const port = await freePort();
+export async function startFunction(entry: string, env: Record<string, string>, options: { port?: number } = {}): Promise<FunctionProcess> {
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
