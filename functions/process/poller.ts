@@ -1,11 +1,17 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../../shared/config/config.ts';
+import type { Db } from '../../shared/db/database.ts';
+import { pruneProcessedMessages } from '../../shared/db/event.repository.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
 import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
 
-export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger };
+export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger; db: Db };
+
+/** How long the ids of committed messages are kept to recognise a redelivery (see pruneProcessedMessages). */
+const PROCESSED_ID_RETENTION_MS = 7 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * Runs `concurrency` claim loops against the queue, plus a reaper that returns
@@ -14,7 +20,7 @@ export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config
  *
  * @example const poller = startPoller(deps, config.workers); await poller.stop()
  */
-export function startPoller({ queue, processBatch, config, logger }: PollerDeps, concurrency: number) {
+export function startPoller({ queue, processBatch, config, logger, db }: PollerDeps, concurrency: number) {
   const controller = new AbortController();
   const { signal } = controller;
   // Each loop writes its own counter shard, so loops of one process never wait on each other's rows.
@@ -26,6 +32,14 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
       () => undefined, // Redis away: the loops report it.
     );
   }, Math.min(1_000, Math.max(50, Math.floor(config.leaseMs / 2))));
+
+  const pruner = setInterval(() => {
+    pruneProcessedMessages(db, new Date(Date.now() - PROCESSED_ID_RETENTION_MS)).then(
+      (pruned) => { if (pruned > 0) logger.info({ pruned }, 'Forgot old processed message ids'); },
+      () => undefined, // PostgreSQL away: the next round prunes.
+    );
+  }, PRUNE_EVERY_MS);
+  pruner.unref();
 
   // Batches being worked on, so that a stop that runs out of time can hand them back.
   const inFlight = new Set<string>();
@@ -81,6 +95,7 @@ export function startPoller({ queue, processBatch, config, logger }: PollerDeps,
       stopped ??= (async () => {
         controller.abort();
         clearInterval(reaper);
+        clearInterval(pruner);
         const finished = Promise.allSettled(loops).then(() => true);
         if (!(await Promise.race([finished, sleep(graceMs).then(() => false)]))) {
           await Promise.allSettled([...inFlight].map((batchId) => queue.release(batchId)));

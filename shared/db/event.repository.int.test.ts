@@ -4,7 +4,7 @@ import { event } from '../../test/support/harness.ts';
 import type { Event } from '../event/event.schema.ts';
 import type { QueueMessage } from '../queue/message.ts';
 import { readCounters } from './counter.repository.ts';
-import { countEvents, listEvents, storeMessages } from './event.repository.ts';
+import { countEvents, listEvents, pruneProcessedMessages, storeMessages } from './event.repository.ts';
 import { migrateToLatest } from './migrate.ts';
 
 let t: TestDatabase;
@@ -70,6 +70,18 @@ describe('storeMessages', () => {
     expect(outcomes.reduce((sum, o) => sum + o.duplicates, 0)).toBe(400 * 7);
     const topic = (await readCounters(t.db)).topics.find((x) => x.topic === 'concurrent');
     expect(topic).toEqual({ topic: 'concurrent', unique_processed: 400, duplicate_dropped: 2800 });
+  });
+});
+
+describe('pruneProcessedMessages', () => {
+  it('forgets only the ids older than the cut-off', async () => {
+    await store([{ id: 'old-one', events: [ev('prune', '1')] }]);
+    await t.db.updateTable('processed_messages').set({ processed_at: new Date('2020-01-01T00:00:00Z') as never }).where('message_id', '=', 'old-one').execute();
+    const kept = Number((await t.db.selectFrom('processed_messages').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n) - 1;
+    expect(await pruneProcessedMessages(t.db, new Date('2021-01-01T00:00:00Z'))).toBe(1);
+    const left = await t.db.selectFrom('processed_messages').select('message_id').execute();
+    expect(left).toHaveLength(kept);
+    expect(left.map((r) => r.message_id)).not.toContain('old-one');
   });
 });
 

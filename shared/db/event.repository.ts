@@ -143,6 +143,18 @@ export async function listEvents(db: Db, query: { topic?: string | undefined; af
   return { events, nextSeq: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
 }
 
+/**
+ * Forgets the ids of messages committed before `olderThan`. An id is needed only
+ * while its message can still come back, which is until its batch is
+ * acknowledged: lease lengths and outages, not days.
+ *
+ * @example await pruneProcessedMessages(db, new Date(Date.now() - 7 * 86_400_000))
+ */
+export async function pruneProcessedMessages(db: Db, olderThan: Date): Promise<number> {
+  const result = await db.deleteFrom('processed_messages').where('processed_at', '<', olderThan).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** How many unique events are stored: the invariant's check on `unique_processed`. */
 export async function countEvents(db: Db): Promise<number> {
   const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
