@@ -1,14 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as v from 'valibot';
 
-/**
- * Every setting of every function, read once from the environment and frozen.
- * Unknown variables are ignored; a bad value stops the process with a message
- * that names each bad variable.
- *
- * @example
- *   const config = loadConfig(process.env);
- *   config.redisUrl // 'redis://127.0.0.1:6379'
- */
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.optional(
     v.pipe(
@@ -32,13 +25,9 @@ const url = (fallback: string, schemes: string[]) =>
     fallback,
   );
 
-const keyList = v.optional(
-  v.pipe(
-    v.string(),
-    v.transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
-  ),
-  '',
-);
+// Keys are separated by commas or whitespace, so a secret file may hold one key a line.
+const splitKeys = (s: string) => s.split(/[\s,]+/).filter((k) => k.length > 0);
+const keyList = v.optional(v.pipe(v.string(), v.transform(splitKeys)), '');
 
 const EnvSchema = v.object({
   PORT: int(8080, 0, 65535),
@@ -67,6 +56,8 @@ const EnvSchema = v.object({
   DB_POOL_SIZE: int(4, 1, 200),
   COUNTER_SHARDS: int(16, 1, 1024),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  // A request (headers and body) that takes longer is cut off: a slow client cannot hold a connection.
+  REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
 });
 
 export type Config = Readonly<{
@@ -96,15 +87,68 @@ export type Config = Readonly<{
   dbPoolSize: number;
   counterShards: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
 }>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** Where OpenFaaS mounts a function's secrets, one file each. */
+const OPENFAAS_SECRETS_DIR = '/var/openfaas/secrets';
+
+// Secret variables and the OpenFaaS secret that can hold each instead.
+const SECRETS = { INGEST_API_KEYS: 'ingest-api-keys', READ_API_KEYS: 'read-api-keys' } as const;
+
+function readSecret(path: string, missingIsUnset: boolean): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if (missingIsUnset && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // The path is not secret; the file's content never appears in a message.
+    throw new ConfigError(`cannot read the secret file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/**
+ * A secret comes from its variable (`INGEST_API_KEYS`), else from the file its
+ * `_FILE` variable names (Docker and Compose secrets), else from the OpenFaaS
+ * secret file (`/var/openfaas/secrets/ingest-api-keys`), else it is unset. A
+ * secret file that exists must hold at least one key.
+ */
+function withSecrets(present: Record<string, string>, secretsDir: string | null): Record<string, string> {
+  const merged = { ...present };
+  for (const [name, secretName] of Object.entries(SECRETS)) {
+    if (merged[name] !== undefined) continue;
+    const fileVariable = merged[`${name}_FILE`];
+    const value = fileVariable !== undefined
+      ? readSecret(fileVariable, false)
+      : secretsDir !== null ? readSecret(join(secretsDir, secretName), true) : undefined;
+    if (value === undefined) continue;
+    // A secret mounted on purpose that holds no key would open the routes without anyone noticing.
+    if (splitKeys(value).length === 0) throw new ConfigError(`the secret file for ${name} holds no key`);
+    merged[name] = value;
+  }
+  return merged;
+}
+
+/**
+ * Every setting of every function, read once from the environment and frozen.
+ * Unknown variables are ignored; a bad value stops the process with a message
+ * that names each bad variable.
+ *
+ * @param options.secretsDir where to look for OpenFaaS secret files; null to look nowhere.
+ * @example
+ *   const config = loadConfig(process.env);
+ *   config.redisUrl // 'redis://127.0.0.1:6379'
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: { secretsDir?: string | null } = {},
+): Config {
   // Empty strings count as unset, as docker compose writes `VAR=` for a blank default.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const given = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const present = withSecrets(given, options.secretsDir === undefined ? OPENFAAS_SECRETS_DIR : options.secretsDir);
   const result = v.safeParse(EnvSchema, present);
   if (!result.success) {
     const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? '?'}: ${issue.message}`);
@@ -138,8 +182,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: e.DB_POOL_SIZE,
     counterShards: e.COUNTER_SHARDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   });
 }
 
 /** The configuration with every default: for tests and tools that override a few fields. */
-export const defaultConfig = (): Config => loadConfig({});
+export const defaultConfig = (): Config => loadConfig({}, { secretsDir: null });

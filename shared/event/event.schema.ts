@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 import type { Config } from '../config/config.ts';
+import { payloadProblem } from './payload-problem.ts';
+import { unstorableText } from './storable-text.ts';
 import { timestampProblem } from './timestamp.ts';
 
 /** A JSON object as `JSON.parse` gives it. */
@@ -20,47 +22,63 @@ export type EventLimits = Pick<
 >;
 
 const CONTROL = /\p{Cc}/u;
-const isPlainObject = (value: unknown): value is JsonObject =>
+
+/** Whether a parsed JSON value is an object (not an array, not null). */
+export const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/**
- * Why a payload cannot be stored, or null. One walk checks nesting depth and
- * NUL characters (in keys too: PostgreSQL's jsonb refuses `\u0000`).
- */
-function payloadShapeProblem(value: unknown, maxDepth: number, depth = 1): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? 'must not contain \\u0000' : null;
-  if (typeof value !== 'object' || value === null) return null;
-  if (depth > maxDepth) return `must not nest deeper than ${maxDepth} levels`;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  if (!Array.isArray(value) && Object.keys(value).some((key) => key.includes('\u0000'))) return 'must not contain \\u0000';
-  for (const child of children) {
-    const problem = payloadShapeProblem(child, maxDepth, depth + 1);
-    if (problem) return problem;
-  }
-  return null;
+/** What is wrong with the characters of a free-text field, or null. */
+function freeTextProblem(s: string): string | null {
+  if (CONTROL.test(s)) return 'must not contain control characters'; // U+0000 included
+  return unstorableText(s);
 }
 
 // Lengths are counted in code points, so that an emoji is one character as a user would count it.
-const textField = (name: string, max: number, allowed: RegExp | null, rule: string) =>
+const textField = (name: string, max: number, charset?: { allowed: RegExp; rule: string }) =>
   v.pipe(
     v.string(`${name} must be a string`),
     v.check((s) => s.length > 0, `${name} must not be empty`),
     v.check((s) => s.length <= max || [...s].length <= max, `${name} must be at most ${max} characters`),
-    allowed
-      ? v.check((s) => allowed.test(s), `${name} may contain only ${rule}`)
-      : v.check((s) => !CONTROL.test(s), `${name} must not contain control characters`),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      // A charset leaves out controls and lone surrogates by itself.
+      const problem = charset ? (charset.allowed.test(dataset.value) ? null : `may contain only ${charset.rule}`) : freeTextProblem(dataset.value);
+      if (problem) addIssue({ message: `${name} ${problem}` });
+    }),
   );
 
+/** Valibot's path items for a payload problem, so that `getDotPath` names it: `payload.items.3.name`. */
+function pathItems(payload: JsonObject, path: Array<string | number>): v.IssuePathItem[] {
+  let node: unknown = payload;
+  return path.map((key): v.IssuePathItem => {
+    const parent = node;
+    if (typeof key === 'number') {
+      node = (parent as unknown[])[key];
+      return { type: 'array', origin: 'value', input: parent as unknown[], key, value: node };
+    }
+    node = (parent as JsonObject)[key];
+    return { type: 'object', origin: 'value', input: parent as JsonObject, key, value: node };
+  });
+}
+
+/** The message of a problem found by the event object itself: not an object, unknown or missing field. */
+function eventMessage(issue: v.StrictObjectIssue): string {
+  if (issue.expected === 'never') return 'unknown field';
+  const field = issue.path?.[0]?.key;
+  return typeof field === 'string' ? `${field} is required` : 'an event must be a JSON object';
+}
+
 /**
- * The valibot schema of one event under the given limits.
+ * The valibot schema of one event under the given limits. Every message is
+ * written here and none quotes the input, so an error never echoes it back.
  *
  * @example v.safeParse(eventSchema(defaultConfig().limits), body)
  */
 export function eventSchema(limits: EventLimits) {
   return v.strictObject(
     {
-      topic: textField('topic', limits.maxTopicLength, /^[\p{L}\p{Nd}._:/-]+$/u, 'letters, digits and . _ - : /'),
-      event_id: textField('event_id', limits.maxEventIdLength, null, ''),
+      topic: textField('topic', limits.maxTopicLength, { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' }),
+      event_id: textField('event_id', limits.maxEventIdLength),
       timestamp: v.pipe(
         v.string('timestamp must be a string'),
         v.rawCheck(({ dataset, addIssue }) => {
@@ -68,18 +86,21 @@ export function eventSchema(limits: EventLimits) {
           if (problem) addIssue({ message: `timestamp ${problem}` });
         }),
       ),
-      source: textField('source', limits.maxSourceLength, null, ''),
+      source: textField('source', limits.maxSourceLength),
       payload: v.pipe(
-        v.custom<JsonObject>(isPlainObject, 'payload must be a JSON object'),
+        v.custom<JsonObject>(isJsonObject, 'payload must be a JSON object'),
         v.rawCheck(({ dataset, addIssue }) => {
           if (!dataset.typed) return;
-          const problem = payloadShapeProblem(dataset.value, limits.maxPayloadDepth);
-          if (problem) return addIssue({ message: `payload ${problem}` });
+          const problem = payloadProblem(dataset.value, limits.maxPayloadDepth);
+          if (problem) {
+            const [first, ...rest] = pathItems(dataset.value, problem.path);
+            return addIssue({ message: `payload: ${problem.message}`, ...(first ? { path: [first, ...rest] } : {}) });
+          }
           const bytes = Buffer.byteLength(JSON.stringify(dataset.value));
           if (bytes > limits.maxPayloadBytes) addIssue({ message: `payload must be at most ${limits.maxPayloadBytes} bytes serialized (it is ${bytes})` });
         }),
       ),
     },
-    (issue) => (issue.expected === 'never' ? 'unknown field' : 'an event must be a JSON object'),
+    eventMessage,
   );
 }

@@ -30,6 +30,9 @@ export const invalidJson = (message: string) => new AppError(400, 'invalid_json'
 export const validationFailed = (details: ValidationDetail[]) =>
   new AppError(400, 'validation_failed', `${details.length === 1 ? 'an event breaks' : 'events break'} a rule`, { details });
 export const emptyBatch = () => new AppError(400, 'empty_batch', 'the request holds no event');
+export const invalidEncoding = () => new AppError(400, 'invalid_encoding', 'the body is not valid gzip');
+/** The client stopped sending (it went away, or the server's request timeout cut it off). */
+export const incompleteBody = () => new AppError(400, 'incomplete_body', 'the request body ended before it was complete');
 export const tooLarge = (message: string, limit: number) => new AppError(413, 'too_large', message, { limit });
 export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
 export const unauthorized = () =>

@@ -2,10 +2,11 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import * as v from 'valibot';
 import type { Config } from '../config/config.ts';
-import { eventSchema, type Event } from '../event/event.schema.ts';
+import { eventSchema, isJsonObject, type Event } from '../event/event.schema.ts';
 import {
-  AppError,
   emptyBatch,
+  incompleteBody,
+  invalidEncoding,
   invalidJson,
   tooLarge,
   unsupportedMediaType,
@@ -15,14 +16,35 @@ import {
 
 const gunzipAsync = promisify(gunzip);
 const MAX_DETAILS = 50;
+const MAX_PATH = 128;
 
 type Format = 'json' | 'ndjson';
 
-function formatOf(contentType: string | undefined): Format {
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'application/json') return 'json';
-  if (mediaType === 'application/x-ndjson' || mediaType === 'application/ndjson') return 'ndjson';
-  throw unsupportedMediaType('send application/json or application/x-ndjson');
+const FORMATS = new Map<string, Format>([
+  ['application/json', 'json'],
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+]);
+
+/** The body format a Content-Type names; media types and parameters are case-insensitive (RFC 9110). */
+function formatOf(contentType: string | null): Format {
+  const [mediaType = '', ...params] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const format = FORMATS.get(mediaType);
+  if (!format) throw unsupportedMediaType('send application/json or application/x-ndjson');
+  for (const param of params) {
+    const [name, value = ''] = param.split('=').map((part) => part.trim());
+    const charset = value.replace(/^"(.*)"$/, '$1');
+    if (name === 'charset' && charset !== 'utf-8' && charset !== 'utf8') throw unsupportedMediaType('the body must be UTF-8 (charset=utf-8)');
+  }
+  return format;
+}
+
+/** Checked before the body is read, so a body in an unknown coding costs nothing. */
+function isGzip(contentEncoding: string | null): boolean {
+  const name = (contentEncoding ?? '').trim().toLowerCase();
+  if (name === '' || name === 'identity') return false;
+  if (name === 'gzip' || name === 'x-gzip') return true;
+  throw unsupportedMediaType('content-encoding must be gzip or absent');
 }
 
 /** Reads the body, stopping as soon as it passes the limit, so a huge upload costs little. */
@@ -34,28 +56,30 @@ async function readLimited(request: Request, maxBytes: number): Promise<Buffer> 
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw incompleteBody();
+    }
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw tooLarge(`the body is over ${maxBytes} bytes`, maxBytes);
     }
-    chunks.push(value);
+    chunks.push(chunk.value);
   }
   return Buffer.concat(chunks, size);
 }
 
-async function decode(raw: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
-  const name = encoding?.trim().toLowerCase() ?? 'identity';
-  if (name === 'identity' || name === '') return raw;
-  if (name !== 'gzip' && name !== 'x-gzip') throw unsupportedMediaType(`content-encoding ${name.slice(0, 32)} is not supported (use gzip)`);
+async function gunzipLimited(raw: Buffer, maxBytes: number): Promise<Buffer> {
   try {
     // maxOutputLength stops a zip bomb while inflating, not after.
     return await gunzipAsync(raw, { maxOutputLength: maxBytes });
   } catch (error) {
     if (error instanceof RangeError) throw tooLarge(`the body is over ${maxBytes} bytes once gunzipped`, maxBytes);
-    throw new AppError(400, 'invalid_encoding', 'the body is not valid gzip');
+    throw invalidEncoding();
   }
 }
 
@@ -69,22 +93,36 @@ function toText(bytes: Buffer): string {
   }
 }
 
-function parseJsonBody(text: string): unknown[] {
-  let parsed: unknown;
+/**
+ * V8's message without the excerpt of the input it quotes (`Unexpected token 'x', ..."a": x, "b"... is
+ * not valid JSON`): an error never sends the client's data back.
+ */
+function jsonProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, (?:\.\.\.)?"[\s\S]*$/, '').replace(/^"[\s\S]*" is not valid JSON$/, 'unexpected input').slice(0, 100);
+}
+
+function parse(text: string, where: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw invalidJson(`the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+    throw invalidJson(`${where} is not valid JSON: ${jsonProblem(error)}`);
   }
+}
+
+const BODY_SHAPES = 'one event object, an array of events or {"events": [...]}';
+
+function parseJsonBody(text: string): unknown[] {
+  if (text.trim() === '') return [];
+  const parsed = parse(text, 'the body');
   if (Array.isArray(parsed)) return parsed;
-  if (typeof parsed === 'object' && parsed !== null && Object.hasOwn(parsed, 'events')) {
-    const { events, ...rest } = parsed as { events: unknown };
-    if (!Array.isArray(events)) throw invalidJson('"events" must be an array of events');
-    const extra = Object.keys(rest);
-    if (extra.length > 0) throw invalidJson('a {"events": [...]} body takes no other field');
-    return events;
-  }
-  return [parsed];
+  if (!isJsonObject(parsed)) throw invalidJson(`the body must be ${BODY_SHAPES}`);
+  // An event never has an `events` field (unknown fields are refused), so the wrapper is unambiguous.
+  if (!Object.hasOwn(parsed, 'events')) return [parsed];
+  const { events, ...rest } = parsed;
+  if (!Array.isArray(events)) throw invalidJson('"events" must be an array of events');
+  if (Object.keys(rest).length > 0) throw invalidJson('a {"events": [...]} body takes no other field');
+  return events;
 }
 
 function parseNdjsonBody(text: string): unknown[] {
@@ -92,12 +130,7 @@ function parseNdjsonBody(text: string): unknown[] {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    try {
-      events.push(JSON.parse(line));
-    } catch (error) {
-      throw invalidJson(`line ${i + 1} is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
-    }
+    if (line !== '') events.push(parse(line, `line ${i + 1}`));
   }
   return events;
 }
@@ -106,7 +139,8 @@ type ReadLimits = Pick<Config['limits'], 'maxBodyBytes' | 'maxEventsPerRequest'>
 
 /**
  * The validated events of a request, all or none: any problem throws an
- * AppError of the contract's shape before anything is queued or stored.
+ * AppError of the contract's shape before anything is queued or stored. The
+ * checks run cheapest first: headers, then the size while reading, then parsing.
  *
  * @example const events = await readEvents(c.req.raw, config.limits, schema)
  */
@@ -115,10 +149,10 @@ export async function readEvents(
   limits: ReadLimits,
   schema: ReturnType<typeof eventSchema>,
 ): Promise<Event[]> {
-  const format = formatOf(request.headers.get('content-type') ?? undefined);
+  const format = formatOf(request.headers.get('content-type'));
+  const gzipped = isGzip(request.headers.get('content-encoding'));
   const raw = await readLimited(request, limits.maxBodyBytes);
-  const body = await decode(raw, request.headers.get('content-encoding') ?? undefined, limits.maxBodyBytes);
-  const text = toText(body);
+  const text = toText(gzipped ? await gunzipLimited(raw, limits.maxBodyBytes) : raw);
   const items = format === 'json' ? parseJsonBody(text) : parseNdjsonBody(text);
   if (items.length === 0) throw emptyBatch();
   if (items.length > limits.maxEventsPerRequest) {
@@ -130,15 +164,19 @@ export async function readEvents(
 function validateAll(items: unknown[], schema: ReturnType<typeof eventSchema>): Event[] {
   const events: Event[] = [];
   const details: ValidationDetail[] = [];
+  const note = (detail: ValidationDetail) => {
+    if (details.length < MAX_DETAILS) details.push(detail);
+  };
   for (let index = 0; index < items.length; index++) {
-    const result = v.safeParse(schema, items[index]);
-    if (result.success) {
-      events.push(result.output);
+    const item = items[index];
+    // Checked here, not left to the schema: valibot would read an array as an object with five missing fields.
+    if (!isJsonObject(item)) {
+      note({ index, path: '', message: 'an event must be a JSON object' });
       continue;
     }
-    for (const issue of result.issues) {
-      if (details.length < MAX_DETAILS) details.push({ index, path: (v.getDotPath(issue) ?? '').slice(0, 128), message: issue.message });
-    }
+    const result = v.safeParse(schema, item);
+    if (result.success) events.push(result.output);
+    else for (const issue of result.issues) note({ index, path: (v.getDotPath(issue) ?? '').slice(0, MAX_PATH), message: issue.message });
   }
   if (details.length > 0) throw validationFailed(details);
   return events;

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig } from './config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'agg-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const none = { secretsDir: null };
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = defaultConfig();
+    expect(config.limits).toMatchObject({ maxBodyBytes: 5 * 1024 * 1024, maxEventsPerRequest: 1000, maxTopicLength: 128, maxPayloadBytes: 65536, maxPayloadDepth: 32 });
+    expect(config.requestTimeoutMs).toBe(30_000);
+    expect(config.ingestApiKeys).toEqual([]);
+    expect(config.readApiKeys).toEqual([]);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads REQUEST_TIMEOUT_MS and refuses nonsense', () => {
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '1500' }, none).requestTimeoutMs).toBe(1500);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '5' }, none)).toThrow(/REQUEST_TIMEOUT_MS: must be at least 100/);
+  });
+
+  it('splits key lists on commas and whitespace', () => {
+    expect(loadConfig({ INGEST_API_KEYS: ' a, b ,,c\nd ' }, none).ingestApiKeys).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('reads keys from the file a _FILE variable names', () => {
+    writeFileSync(join(dir, 'ingest'), 'file-key-1\nfile-key-2\n');
+    expect(loadConfig({ INGEST_API_KEYS_FILE: join(dir, 'ingest') }, none).ingestApiKeys).toEqual(['file-key-1', 'file-key-2']);
+  });
+
+  it('reads keys from OpenFaaS secret files, the variable winning over the file', () => {
+    writeFileSync(join(dir, 'read-api-keys'), 'openfaas-read-key\n');
+    writeFileSync(join(dir, 'ingest-api-keys'), 'openfaas-ingest-key');
+    const config = loadConfig({ INGEST_API_KEYS: 'env-key' }, { secretsDir: dir });
+    expect(config.ingestApiKeys).toEqual(['env-key']);
+    expect(config.readApiKeys).toEqual(['openfaas-read-key']);
+  });
+
+  it('treats a missing OpenFaaS secret as unset, and a missing _FILE as an error naming the path', () => {
+    expect(loadConfig({}, { secretsDir: join(dir, 'absent') }).readApiKeys).toEqual([]);
+    expect(() => loadConfig({ READ_API_KEYS_FILE: join(dir, 'absent-file') }, none)).toThrow(ConfigError);
+    expect(() => loadConfig({ READ_API_KEYS_FILE: join(dir, 'absent-file') }, none)).toThrow(/absent-file: ENOENT/);
+  });
+
+  it('refuses an empty secret file rather than leaving the routes open', () => {
+    writeFileSync(join(dir, 'empty'), ' \n');
+    expect(() => loadConfig({ READ_API_KEYS_FILE: join(dir, 'empty') }, none)).toThrow(/READ_API_KEYS holds no key/);
+    const openfaas = mkdtempSync(join(dir, 'openfaas-'));
+    writeFileSync(join(openfaas, 'ingest-api-keys'), '');
+    expect(() => loadConfig({}, { secretsDir: openfaas })).toThrow(/INGEST_API_KEYS holds no key/);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', MAX_BODY_BYTES: '0' }, none)).toThrow(/PORT: must be a whole number.*MAX_BODY_BYTES: must be at least 1/);
+  });
+});
