@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Config } from '../../shared/config/config.ts';
 import { eventSchema } from '../../shared/event/event.schema.ts';
+import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
 import { unavailable } from '../../shared/http/errors.ts';
 import { instrument } from '../../shared/http/instrument.ts';
@@ -34,7 +35,7 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
   return new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
-    .post('/', async (c) => {
+    .post('/', apiKey(config.ingestApiKeys), async (c) => {
       const events = await readEvents(c.req.raw, config.limits, schema);
       let batch;
       try {

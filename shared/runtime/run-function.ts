@@ -22,9 +22,6 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
 
 export type Running = { fetch: (request: Request) => Response | Promise<Response>; onStop?: () => Promise<void> };
 
-/** Slow or stalled clients are cut off instead of holding a connection forever. */
-const REQUEST_TIMEOUT_MS = 30_000;
-
 /** Runs migrations, waiting for PostgreSQL with backoff: a function cannot serve without its schema. */
 async function migrateWhenReachable(db: Db, logger: Logger) {
   for (let attempt = 0; ; attempt++) {
@@ -88,7 +85,11 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   } as unknown as Resources<Needs>;
   const running = await start(resources);
 
-  const server = serve({ fetch: running.fetch, port: config.port, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } }, (info: AddressInfo) => {
+  const server = serve({ fetch: running.fetch, port: config.port, serverOptions: {
+    // Slow or stalled clients are cut off instead of holding a connection; Node only looks every 30 s unless told.
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs / 4),
+  } }, (info: AddressInfo) => {
     logger.info({ port: info.port }, `${name} listening`);
   });
 
