@@ -1,7 +1,8 @@
 // The publishers' event generator, shared by the k6 scripts and the Node tools.
 // Plain ES module with no imports: k6 (goja) and Node both load it as it is.
 //
-// A run of `total` events holds exactly `round(total * duplicateRatio)` duplicates:
+// A run of `total` events holds exactly `round(total * duplicateRatio)` duplicates
+// (at most total - 1):
 // position p maps through an affine permutation to an index; indexes below the
 // unique count are fresh keys, the others repeat an earlier key. So any slice of
 // positions can be sent by any publisher, in any order, and the totals stay exact.
@@ -12,7 +13,8 @@ export function planRun(options) {
   const duplicateRatio = options.duplicateRatio ?? 0.3;
   if (!Number.isSafeInteger(total) || total < 1) throw new Error('total must be a positive whole number');
   if (!(duplicateRatio >= 0 && duplicateRatio < 1)) throw new Error('duplicateRatio must be in [0, 1)');
-  const duplicates = Math.round(total * duplicateRatio);
+  // At least one unique key: a duplicate needs an original (and keyAt divides by the unique count).
+  const duplicates = Math.min(Math.round(total * duplicateRatio), total - 1);
   const seed = options.seed ?? 1;
   return {
     total,

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { dockerfileStages, environmentOf, exists, loadYaml, sourceOfCompiled } from './support/artefacts.ts';
+import { envProblems, FUNCTIONS, isConfigKey, type FunctionName } from './support/config-keys.ts';
+
+const compose = loadYaml('docker-compose.yml');
+const services = compose.services as Record<string, any>;
+const env = (service: string) => environmentOf(services[service]?.environment);
+const hostOf = (url: string) => new URL(url).hostname;
+const durationMs = (value: string) => {
+  const match = /^(\d+)(ms|s|m)$/.exec(value);
+  if (!match) throw new Error(`unreadable duration ${value}`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+};
+
+describe('docker-compose.yml', () => {
+  it('has the services the README names', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway', 'ingest', 'postgres', 'process', 'publisher', 'redis', 'stats', 'test_case']);
+  });
+
+  it('the probe of config variables tells known from unknown', () => {
+    expect(isConfigKey('REDIS_URL')).toBe(true);
+    expect(isConfigKey('SHUTDOWN_TIMEOUT_MS')).toBe(true);
+    expect(isConfigKey('REDIS_URI')).toBe(false);
+  });
+
+  it('runs Redis with AOF fsync on every write, on a named volume, with a healthcheck, not published', () => {
+    const redis = services.redis;
+    const command = (redis.command as string[]).join(' ');
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--appendfsync always/);
+    const volume = String(redis.volumes[0]).split(':')[0]!;
+    expect(compose.volumes).toHaveProperty(volume);
+    expect(redis.healthcheck.test).toBeDefined();
+    expect(redis.ports).toBeUndefined();
+  });
+
+  it('keeps PostgreSQL on a named volume with a healthcheck, not published', () => {
+    const postgres = services.postgres;
+    expect(compose.volumes).toHaveProperty(String(postgres.volumes[0]).split(':')[0]!);
+    expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
+    expect(postgres.ports).toBeUndefined();
+  });
+
+  it('puts every service on one network', () => {
+    const networks = Object.keys(compose.networks);
+    expect(networks).toHaveLength(1);
+    for (const [name, service] of Object.entries(services)) expect(service.networks, name).toEqual(networks);
+  });
+
+  describe.each(FUNCTIONS)('%s', (name: FunctionName) => {
+    const service = services[name];
+
+    it('runs its own compiled server from infra/Dockerfile', () => {
+      expect(service.build.dockerfile).toBe('infra/Dockerfile');
+      expect(exists(service.build.dockerfile)).toBe(true);
+      expect(sourceOfCompiled(service.command[0])).toBe(`functions/${name}/server.ts`);
+    });
+
+    it('sets only variables the config reads, and the connections it needs', () => {
+      expect(envProblems(name, env(name)).problems).toEqual([]);
+    });
+
+    it('reaches Redis and PostgreSQL at their compose services, and listens on the port the others call', () => {
+      const { config } = envProblems(name, env(name));
+      expect(services[hostOf(config!.redisUrl)]).toBe(services.redis);
+      expect(new URL(config!.redisUrl).port || '6379').toBe('6379');
+      if (env(name).DATABASE_URL) {
+        expect(services[hostOf(config!.databaseUrl)]).toBe(services.postgres);
+        expect(new URL(config!.databaseUrl).password).toBe(services.postgres.environment.POSTGRES_PASSWORD);
+        expect(new URL(config!.databaseUrl).pathname).toBe(`/${services.postgres.environment.POSTGRES_DB}`);
+      }
+      expect(config!.port).toBe(8080);
+      expect(service.depends_on.redis.condition).toBe('service_healthy');
+    });
+  });
+
+  it('gives the three functions one queue: the same Redis and key prefix', () => {
+    const configs = FUNCTIONS.map((name) => envProblems(name, env(name)).config!);
+    expect(new Set(configs.map((c) => `${c.redisUrl} ${c.queuePrefix}`)).size).toBe(1);
+  });
+
+  it('runs several pollers, each given longer to stop than its own shutdown deadline', () => {
+    const processService = services.process;
+    expect(processService.deploy.replicas).toBeGreaterThanOrEqual(2);
+    const { config } = envProblems('process', env('process'));
+    expect(durationMs(processService.stop_grace_period)).toBeGreaterThan(config!.shutdownTimeoutMs);
+  });
+
+  it('publishes only the gateway, on 8080, forwarding to each function where it listens', () => {
+    const published = Object.entries(services).filter(([, s]) => s.ports).map(([n]) => n);
+    expect(published).toEqual(['gateway']);
+    expect(services.gateway.ports).toEqual(['8080:8080']);
+    const [entry, ...args] = services.gateway.command as string[];
+    expect(sourceOfCompiled(entry!)).toBe('infra/gateway.ts');
+    for (const name of FUNCTIONS) {
+      const url = new URL(args[args.indexOf(`--${name}`) + 1]!);
+      expect(services[url.hostname]).toBe(services[name]);
+      expect(Number(url.port)).toBe(envProblems(name, env(name)).config!.port);
+    }
+    for (const name of FUNCTIONS) expect(services.gateway.depends_on[name].condition).toBe('service_healthy');
+  });
+
+  it('relies on the image HEALTHCHECK for the functions and the gateway', () => {
+    const runtime = dockerfileStages('infra/Dockerfile').at(-1)!;
+    const healthcheck = runtime.instructions.find((i) => i.op === 'HEALTHCHECK')!;
+    expect(healthcheck.args).toMatch(/dist\/infra\/healthcheck\.js/);
+    sourceOfCompiled(/(dist\/infra\/healthcheck\.js)/.exec(healthcheck.args)![1]!);
+  });
+
+  it('runs the burst once in the official k6 image against the gateway', () => {
+    const publisher = services.publisher;
+    expect(publisher.image).toMatch(/^grafana\/k6:/);
+    expect(publisher.restart).toBe('no');
+    const [host = '', container] = String(publisher.volumes[0]).split(':');
+    expect(publisher.command).toEqual(['run', `${container}/burst.js`]);
+    expect(exists(`${host.replace(/^\.\//, '')}/burst.js`)).toBe(true);
+    expect(new URL(publisher.environment.BASE_URL).hostname).toBe('gateway');
+    expect(publisher.environment.EVENTS).toBe('20000');
+    expect(publisher.environment.DUPLICATES).toBe('0.3');
+    expect(publisher.depends_on.gateway.condition).toBe('service_healthy');
+  });
+
+  it('runs the test suite under the testing profile against the compose Redis and PostgreSQL', () => {
+    const testCase = services.test_case;
+    expect(testCase.profiles).toEqual(['testing']);
+    const target = testCase.build.target;
+    expect(dockerfileStages(testCase.build.dockerfile).map((s) => s.name)).toContain(target);
+    expect(hostOf(testCase.environment.TEST_DATABASE_URL)).toBe('postgres');
+    expect(new URL(testCase.environment.TEST_DATABASE_URL).password).toBe(services.postgres.environment.POSTGRES_PASSWORD);
+    expect(hostOf(testCase.environment.TEST_REDIS_URL)).toBe('redis');
+  });
+});

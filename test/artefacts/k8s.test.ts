@@ -1,0 +1,150 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { queueKeys } from '../../shared/queue/queue-keys.ts';
+import { ROOT, loadYamlDocuments, sourceOfCompiled } from './support/artefacts.ts';
+import { envProblems, type FunctionName } from './support/config-keys.ts';
+
+const files = readdirSync(join(ROOT, 'infra/k8s')).filter((f) => f.endsWith('.yaml'));
+const kustomization = loadYamlDocuments('infra/k8s/kustomization.yaml')[0]!;
+const resources = (kustomization.resources as string[]).flatMap((file) => loadYamlDocuments(`infra/k8s/${file}`));
+const find = (kind: string, name: string) => {
+  const found = resources.find((r) => r.kind === kind && r.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+const configMaps = new Map(resources.filter((r) => r.kind === 'ConfigMap').map((r) => [r.metadata.name, r.data as Record<string, string>]));
+
+type Container = { image: string; args: string[]; env?: any[]; envFrom?: any[]; readinessProbe?: any; livenessProbe?: any; ports?: any[] };
+
+/** A container's environment: literal values, ConfigMap values, and the names of variables taken from Secrets. */
+function containerEnv(container: Container) {
+  const values: Record<string, string> = {};
+  const fromSecrets: string[] = [];
+  for (const source of container.envFrom ?? []) {
+    const data = configMaps.get(source.configMapRef?.name);
+    if (!data) throw new Error(`envFrom names an unknown ConfigMap ${JSON.stringify(source)}`);
+    Object.assign(values, data);
+  }
+  for (const variable of container.env ?? []) {
+    if (variable.valueFrom?.secretKeyRef) fromSecrets.push(variable.name);
+    else values[variable.name] = String(variable.value);
+  }
+  return { values, fromSecrets };
+}
+
+const knative = (name: FunctionName) => find('Service', name).spec.template;
+const podOf = (resource: any) => resource.spec.template.spec;
+
+describe('Kubernetes manifests (infra/k8s)', () => {
+  it('kustomization lists every manifest, and each parses', () => {
+    expect([...(kustomization.resources as string[]), 'kustomization.yaml'].sort()).toEqual(files.sort());
+    expect(resources.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('runs one image everywhere, each workload on a compiled entry point', () => {
+    const containers: Container[] = resources
+      .filter((r) => ['Deployment', 'Job'].includes(r.kind) || r.apiVersion === 'serving.knative.dev/v1')
+      .flatMap((r) => podOf(r).containers);
+    expect(new Set(containers.map((c) => c.image.split(':')[0])).size).toBe(1);
+    expect(kustomization.images[0].name).toBe(containers[0]!.image.split(':')[0]);
+    for (const c of containers) sourceOfCompiled(c.args[0]!);
+  });
+
+  describe.each(['ingest', 'stats'] as const)('Knative Service %s', (name) => {
+    const template = knative(name);
+    const container: Container = template.spec.containers[0];
+
+    it('is a Knative Service running its function', () => {
+      expect(find('Service', name).apiVersion).toBe('serving.knative.dev/v1');
+      expect(sourceOfCompiled(container.args[0]!)).toBe(`functions/${name}/server.ts`);
+      expect(container.ports![0].containerPort).toBe(8080);
+    });
+
+    it('sets only variables the config reads, leaves PORT to Knative, and gets its connections', () => {
+      const { values, fromSecrets } = containerEnv(container);
+      expect(envProblems(name, values, fromSecrets).problems).toEqual([]);
+      expect([...Object.keys(values), ...fromSecrets]).not.toContain('PORT');
+    });
+
+    it('is probed on /readyz and /healthz and keeps a warm replica', () => {
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(Number(template.metadata.annotations['autoscaling.knative.dev/min-scale'])).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('the poller', () => {
+    const deployment = find('Deployment', 'process');
+    const pod = podOf(deployment);
+    const container: Container = pod.containers[0];
+    const { values, fromSecrets } = containerEnv(container);
+    const { problems, config } = envProblems('process', values, fromSecrets);
+    const scaler = find('ScaledObject', 'process');
+
+    it('is a Deployment running the process function with a valid environment', () => {
+      expect(sourceOfCompiled(container.args[0]!)).toBe('functions/process/server.ts');
+      expect(problems).toEqual([]);
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    });
+
+    it('has longer to stop than its own shutdown deadline, so a batch can finish', () => {
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config!.shutdownTimeoutMs);
+      expect(config!.shutdownTimeoutMs).toBeGreaterThanOrEqual(config!.leaseMs);
+    });
+
+    it('is scaled by KEDA, never to zero', () => {
+      expect(scaler.apiVersion).toBe('keda.sh/v1alpha1');
+      expect(scaler.spec.scaleTargetRef.name).toBe('process');
+      expect(scaler.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(scaler.spec.maxReplicaCount).toBeGreaterThan(scaler.spec.minReplicaCount);
+    });
+
+    it('scales on pending work from /stats, in flight included, and on the queue list the code writes', () => {
+      const byType = Object.fromEntries(scaler.spec.triggers.map((t: any) => [t.type, t]));
+      const pending = byType['metrics-api'];
+      const url = new URL(pending.metadata.url);
+      expect(url.hostname).toBe(`stats.${kustomization.namespace}.svc.cluster.local`);
+      expect(url.pathname).toBe('/stats');
+      expect(pending.metadata.valueLocation).toBe('pending');
+      const list = byType.redis;
+      expect(list.metadata.listName).toBe(queueKeys(config!.queuePrefix).queue);
+      expect(list.metadata.address).toMatch(new RegExp(`\\.${kustomization.namespace}\\.svc\\.cluster\\.local:6379$`));
+      for (const trigger of scaler.spec.triggers) find('TriggerAuthentication', trigger.authenticationRef.name);
+    });
+  });
+
+  it('migrates the database in a Job that runs the compiled migration', () => {
+    const job = find('Job', 'aggregator-migrate');
+    const pod = podOf(job);
+    expect(['OnFailure', 'Never']).toContain(pod.restartPolicy);
+    expect(sourceOfCompiled(pod.containers[0].args[0])).toBe('infra/migrate.ts');
+    const { values, fromSecrets } = containerEnv(pod.containers[0]);
+    expect(fromSecrets).toContain('DATABASE_URL');
+    expect(envProblems('migrate', values, fromSecrets, { redis: false, db: true }).problems).toEqual([]);
+  });
+
+  it('reads the Secrets the operator and the chart in infra/k8s-deps create', () => {
+    const cluster = loadYamlDocuments('infra/k8s-deps/postgres-cluster.yaml')[0]!;
+    expect(cluster.kind).toBe('Cluster');
+    const databaseRef = podOf(find('Deployment', 'process')).containers[0].env.find((v: any) => v.name === 'DATABASE_URL').valueFrom.secretKeyRef;
+    // CloudNativePG names the application Secret <cluster>-app and puts the connection URI under `uri`.
+    expect(databaseRef).toMatchObject({ name: `${cluster.metadata.name}-app`, key: 'uri' });
+    const redisValues = loadYamlDocuments('infra/k8s-deps/redis-values.yaml')[0]!;
+    expect(redisValues.commonConfiguration).toMatch(/^appendfsync always$/m);
+    expect(redisValues.architecture).toBe('standalone');
+    // Bitnami's chart, release `redis`: Service redis-master, Secret `redis` with key redis-password.
+    expect(find('TriggerAuthentication', 'aggregator-redis').spec.secretTargetRef[0]).toMatchObject({ name: 'redis', key: 'redis-password' });
+  });
+
+  it('takes the database URL from the same secret everywhere', () => {
+    const refs = resources
+      .filter((r) => ['Deployment', 'Job'].includes(r.kind) || r.apiVersion === 'serving.knative.dev/v1')
+      .flatMap((r) => podOf(r).containers.flatMap((c: Container) => c.env ?? []))
+      .filter((v) => v.name === 'DATABASE_URL')
+      .map((v) => JSON.stringify(v.valueFrom.secretKeyRef));
+    expect(refs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(refs).size).toBe(1);
+  });
+});
