@@ -12,8 +12,10 @@ import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
+import { functionDocument } from '../../shared/openapi/document.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { dashboardPage } from './dashboard/dashboard-page.ts';
 
 export type StatsDeps = { config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
 
@@ -28,7 +30,7 @@ async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Prom
   }
 }
 
-/** The stats function: the counters of the contract and the stored events. */
+/** The stats function: the counters of the contract, the stored events, and what operators look at. */
 export function createStatsApp({ config, db, queue, logger, metrics, readiness }: StatsDeps) {
   const topicRule = eventSchema(config.limits).entries.topic;
   const EventsQuery = v.object({
@@ -41,6 +43,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
   });
 
   const requireKey = apiKey(config.readApiKeys);
+  const document = functionDocument('stats', config.limits);
 
   async function stats() {
     const [pg, redis] = await Promise.all([from('postgres', readCounters(db)), from('redis', queue.counters())]);
@@ -69,6 +72,15 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
       const page = await from('postgres', listEvents(db, { topic, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
+    // For the dashboard: it answers while a dependency is down, so the page can say which one.
+    .get('/status', requireKey, async (c) => {
+      const [dependencies, depth] = await Promise.all([readiness(), queue.depth().catch(() => null)]);
+      const queueDepth = depth && { messages: depth.queuedMessages, batches_in_flight: depth.batchesInFlight };
+      return c.json({ queue: queueDepth, dependencies });
+    })
+    // The page holds no data, so it needs no key; it asks for one when /stats wants it.
+    .get('/dashboard', (c) => c.html(dashboardPage.html, 200, dashboardPage.headers))
+    .get('/openapi.json', (c) => c.json(document))
     .onError(errorHandler(logger, metrics))
     .notFound(notFound);
 }

@@ -12,9 +12,12 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
+    /** The contract's `received`: events ingest answered 202 for, and events the process trigger took directly. */
+    eventsReceived: new Counter({ name: 'aggregator_events_received_total', help: 'Events counted as received (ingest 202 or the process trigger)', registers }),
     eventsAccepted: new Counter({ name: 'aggregator_events_accepted_total', help: 'Events accepted into the queue (answered 202)', registers }),
     eventsRejected: new Counter({
       name: 'aggregator_events_rejected_total',
+      // Counted per refused request: a body that is not JSON has no event count to give.
       help: 'Requests refused, by error code',
       labelNames: ['reason'] as const,
       registers,

@@ -1,0 +1,136 @@
+import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestApp } from '../../functions/ingest/app.ts';
+import { createProcessApp } from '../../functions/process/app.ts';
+import { createBatchProcessor } from '../../functions/process/batch-processor.ts';
+import { createStatsApp } from '../../functions/stats/app.ts';
+import { createHarness, event, type Harness } from '../../test/support/harness.ts';
+import { freePort } from '../../test/support/processes.ts';
+import { defaultConfig } from '../config/config.ts';
+import { createDb } from '../db/database.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { EventQueue } from '../queue/queue.ts';
+import { createRedis } from '../queue/redis.ts';
+import { readinessOf } from '../runtime/readiness.ts';
+import { answerOf, documentedAnswers, documentedRoutes, responseProblems } from './conformance.ts';
+import { functionDocument, type FunctionName } from './document.ts';
+
+// Every documented status and body shape is produced by the real apps (over a real
+// Redis and PostgreSQL, or unreachable ones for 503), and every route is documented.
+
+type App = { request: (path: string, init?: RequestInit) => Response | Promise<Response>; routes: Array<{ method: string; path: string }> };
+type Apps = Record<FunctionName, App>;
+type Scenario = { fn: FunctionName; apps: Apps; method: 'get' | 'post'; path: string; init?: RequestInit; query?: string };
+
+let open: Harness; // no keys
+let keyed: Harness; // keys, and a queue that is full after two events
+let away: Apps; // Redis and PostgreSQL unreachable
+const closeAway: Array<() => Promise<unknown> | void> = [];
+
+beforeAll(async () => {
+  open = await createHarness('openapi');
+  keyed = await createHarness('openapi-keys', { INGEST_API_KEYS: 'in-key', READ_API_KEYS: 'read-key', MAX_QUEUE_LENGTH: '2' });
+  const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, 'openapi-away');
+  redis.on('error', () => undefined);
+  const db = createDb(`postgres://postgres@127.0.0.1:${await freePort()}/none`, 1);
+  closeAway.push(() => redis.disconnect(), () => db.destroy());
+  const config = defaultConfig();
+  const deps = { config, db, queue: new EventQueue(redis, 'openapi-away'), logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: readinessOf({ redis, db }) };
+  const processBatch = createBatchProcessor(deps);
+  away = { ingest: createIngestApp(deps), process: createProcessApp({ ...deps, processBatch }), stats: createStatsApp(deps) };
+});
+afterAll(async () => {
+  for (const close of closeAway) await close();
+  await open?.cleanup();
+  await keyed?.cleanup();
+});
+
+const appsOf = (h: Harness): Apps => ({ ingest: h.ingest, process: h.process, stats: h.stats });
+const jsonBody = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+/** Requests that make each documented answer happen; `apps` says which deployment answers. */
+function scenarios(): Scenario[] {
+  const list: Scenario[] = [];
+  // A body is read once: each scenario gets a fresh one.
+  const badBodies = (): RequestInit[] => [
+    jsonBody('{'),
+    jsonBody(event({ timestamp: 'yesterday' })),
+    jsonBody([]),
+    jsonBody('not gzip', { 'content-encoding': 'gzip' }),
+    jsonBody(Array.from({ length: 1001 }, (_, i) => event({ event_id: `big-${i}` }))),
+    { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' },
+    {
+      // A client that goes away halfway through its body.
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('[{"topic":')); c.error(new Error('client gone')); } }),
+      duplex: 'half',
+    } as RequestInit,
+  ];
+  for (const path of ['/', '/publish']) {
+    const post = (apps: Apps, init: RequestInit): Scenario => ({ fn: 'ingest', apps, method: 'post', path, init });
+    list.push(
+      post(appsOf(open), jsonBody(event({ event_id: `ingest${path}` }))),
+      post(appsOf(open), { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: gzipSync(`${JSON.stringify(event())}\n`) }),
+      ...badBodies().map((init) => post(appsOf(open), init)),
+      post(appsOf(keyed), jsonBody(event())),
+      post(appsOf(keyed), jsonBody([event({ event_id: 'a' }), event({ event_id: 'b' }), event({ event_id: 'c' })], { authorization: 'Bearer in-key' })),
+      post(away, jsonBody(event())),
+    );
+  }
+  const process = (apps: Apps, init: RequestInit): Scenario => ({ fn: 'process', apps, method: 'post', path: '/', init });
+  list.push(process(appsOf(open), jsonBody([event({ event_id: 'p' }), event({ event_id: 'p' })])), ...badBodies().map((init) => process(appsOf(open), init)), process(away, jsonBody(event())));
+
+  const read = { headers: { 'x-api-key': 'read-key' } };
+  for (const path of ['/', '/stats', '/events', '/status']) {
+    list.push({ fn: 'stats', apps: appsOf(open), method: 'get', path }, { fn: 'stats', apps: appsOf(keyed), method: 'get', path }, { fn: 'stats', apps: away, method: 'get', path });
+  }
+  list.push(
+    { fn: 'stats', apps: appsOf(keyed), method: 'get', path: '/stats', init: read },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?limit=1' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?limit=0' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/dashboard' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/openapi.json' },
+  );
+  for (const fn of ['ingest', 'process', 'stats'] as const) {
+    for (const path of ['/healthz', '/readyz', '/metrics']) list.push({ fn, apps: appsOf(open), method: 'get', path });
+    list.push({ fn, apps: away, method: 'get', path: '/readyz' });
+  }
+  return list;
+}
+
+describe.each(['ingest', 'process', 'stats'] as const)('the OpenAPI document of %s', (fn) => {
+  it('lists every route of the app, and no other', () => {
+    const document = functionDocument(fn, defaultConfig().limits);
+    // `ALL /*` entries are middleware (instrumentation), not routes.
+    const routes = appsOf(open)[fn].routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path}`);
+    expect([...new Set(routes)].sort()).toEqual(documentedRoutes(document).sort());
+  });
+});
+
+it('is produced by the code: each documented status and error code happens, and every real answer fits its schema', async () => {
+  const produced = new Set<string>();
+  const problems: string[] = [];
+  for (const s of scenarios()) {
+    const document = functionDocument(s.fn, defaultConfig().limits);
+    const response = await s.apps[s.fn].request(`${s.path}${s.query ?? ''}`, { method: s.method.toUpperCase(), ...s.init });
+    produced.add(`${s.fn} ${await answerOf(s.method, s.path, response)}`);
+    problems.push(...(await responseProblems(document, s.method, s.path, response)).map((p) => `${s.fn}: ${p}`));
+  }
+  expect(problems).toEqual([]);
+  const documented = (['ingest', 'process', 'stats'] as const).flatMap((fn) => documentedAnswers(functionDocument(fn, defaultConfig().limits)).map((a) => `${fn} ${a}`));
+  expect([...produced].sort()).toEqual(documented.sort());
+});
+
+it('describes the event rules of the configured limits', async () => {
+  const document = (await (await keyed.stats.request('/openapi.json')).json()) as ReturnType<typeof functionDocument>;
+  expect(document.openapi).toBe('3.1.0');
+  expect(document.components.schemas.Event).toMatchObject({ properties: { topic: { maxLength: 128 } }, additionalProperties: false });
+  const short = functionDocument('ingest', { ...defaultConfig().limits, maxTopicLength: 5 });
+  expect(short.components.schemas.Event).toMatchObject({ properties: { topic: { maxLength: 5 } } });
+});

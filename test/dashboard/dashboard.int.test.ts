@@ -1,0 +1,139 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventsBetween, expectedCounts, planRun } from '../../loadtest/lib/events.js';
+import { responseProblems } from '../../shared/openapi/conformance.ts';
+import type { OpenApiDocument } from '../../shared/openapi/document.ts';
+import { startFunction, type FunctionProcess } from '../support/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
+
+// The dashboard in a real browser against `npm start`: with READ_API_KEYS set the page
+// asks for the key, then shows the same numbers as GET /stats once the events are in.
+
+const READ_KEY = 'dashboard-read-key';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const plan = planRun({ total: 6_000, duplicateRatio: 0.3, seed: 11 });
+
+// The little of the DOM the page-side callbacks use (the project compiles without the DOM library).
+type PageElement = { dataset: Record<string, string | undefined>; textContent: string | null; children: ArrayLike<PageElement>; getAttribute: (name: string) => string | null };
+declare const document: { body: PageElement; querySelector: (selector: string) => PageElement | null; querySelectorAll: (selector: string) => Iterable<PageElement> };
+
+let database: TestDatabase;
+const redis = testRedis('dashboard');
+let runner: FunctionProcess;
+let browser: Browser;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase('dashboard', { migrate: false });
+  runner = await startFunction('runner/local.ts', { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, READ_API_KEYS: READ_KEY });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await runner?.kill();
+  await redis.cleanup();
+  await database.drop();
+});
+
+const readStats = () => fetch(`${runner.url}/stats`, { headers: { authorization: `Bearer ${READ_KEY}` } });
+
+async function openWithKey(path: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 860 } });
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  // The 401s before the key is given are expected; anything else (a CSP refusal, a script error) is not.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().includes('status of 401')) pageErrors.push(message.text());
+  });
+  await page.goto(`${runner.url}${path}`);
+  await page.locator('#key-panel').waitFor({ state: 'visible', timeout: 15_000 });
+  await page.fill('#key-input', READ_KEY);
+  await page.click('#key-panel button');
+  await page.waitForFunction(() => document.querySelector('[data-counter="received"]')?.getAttribute('data-value') !== null, undefined, { timeout: 15_000 });
+  return page;
+}
+
+/** What the page shows: counters, topics, dependencies and queue, as numbers where they are numbers. */
+const shown = (page: Page) =>
+  page.evaluate(() => {
+    const value = (e: PageElement | undefined) => Number(e?.dataset.value);
+    return {
+      counters: Object.fromEntries([...document.querySelectorAll('[data-counter]')].map((e) => [e.dataset.counter, value(e)])),
+      texts: Object.fromEntries([...document.querySelectorAll('[data-counter]')].map((e) => [e.dataset.counter, e.textContent])),
+      topics: [...document.querySelectorAll('#topics tr')].map((row) => ({
+        topic: row.dataset.topic, unique_processed: value(row.children[1]), duplicate_dropped: value(row.children[2]),
+      })),
+      dependencies: Object.fromEntries([...document.querySelectorAll('[data-dependency]')].map((e) => [e.dataset.dependency, e.dataset.state])),
+      queue: Object.fromEntries([...document.querySelectorAll('[data-queue]')].map((e) => [e.dataset.queue, value(e)])),
+      chartPoints: document.querySelector('#chart polyline.in')?.getAttribute('points')?.split(' ').length ?? 0,
+    };
+  });
+
+/** Waits until the page shows exactly what GET /stats answers (the system is quiet, so it holds still). */
+async function pageMatchesStats(page: Page) {
+  return waitFor(async () => {
+    const stats = (await (await readStats()).json()) as Record<string, number> & { topics: unknown[] };
+    const { topics, uptime_seconds: _uptime, ...counters } = stats;
+    const view = await shown(page);
+    const same = JSON.stringify(view.counters) === JSON.stringify(counters) && JSON.stringify(view.topics) === JSON.stringify(topics);
+    return same ? { stats, view } : null;
+  }, { timeoutMs: 30_000, what: 'the dashboard to show the counters of /stats' });
+}
+
+it('asks for the read key, draws the traffic, and ends up showing exactly the counters of /stats', async () => {
+  const page = await openWithKey('/dashboard');
+  const samples = () => page.evaluate(() => Number(document.body.dataset.samples ?? 0));
+
+  // One request a sample, rising then falling (1 to 10 parts of the plan), so the chart shows traffic over time.
+  const steps = 20;
+  const weights = Array.from({ length: steps }, (_, i) => 1 + Math.min(i, steps - 1 - i));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let sent = 0;
+  for (let i = 0, cumulative = 0; i < steps; i++) {
+    cumulative += weights[i] as number;
+    const upTo = Math.round((plan.total * cumulative) / total);
+    const before = await samples();
+    const response = await fetch(`${runner.url}/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(eventsBetween(plan, sent, upTo)),
+    });
+    expect(response.status).toBe(202);
+    sent = upTo;
+    await page.waitForFunction((n) => Number(document.body.dataset.samples ?? 0) > n, before, { timeout: 15_000 });
+  }
+  expect(sent).toBe(plan.total);
+  await waitFor(async () => ((await (await readStats()).json()) as { pending: number }).pending === 0, { timeoutMs: 60_000, what: 'every event processed' });
+
+  const { stats, view } = await pageMatchesStats(page);
+  const expected = expectedCounts(plan);
+  expect(stats).toMatchObject({ received: plan.total, unique_processed: expected.unique, duplicate_dropped: expected.duplicates, pending: 0, dead_lettered: 0 });
+  expect(view.texts.received).toBe(plan.total.toLocaleString('en-US'));
+  expect(view.dependencies).toEqual({ redis: 'up', postgres: 'up' });
+  expect(view.queue).toEqual({ messages: 0, batches_in_flight: 0 });
+  expect(view.chartPoints).toBeGreaterThanOrEqual(steps);
+  expect(pageErrors).toEqual([]);
+
+  await mkdir('test-artifacts', { recursive: true });
+  await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+  // The README's picture is refreshed on request only, so a test run leaves the tree clean.
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await copyFile('test-artifacts/dashboard.png', 'docs/dashboard.png');
+  await page.close();
+});
+
+it('works under the gateway path too, with URLs relative to the page', async () => {
+  const page = await openWithKey('/function/stats/dashboard');
+  const { view } = await pageMatchesStats(page);
+  expect(view.counters.received).toBe(plan.total);
+  expect(pageErrors).toEqual([]);
+  await page.close();
+});
+
+it('serves an OpenAPI document that the real /stats answer fits, and started no server of its own', async () => {
+  const document = (await (await fetch(`${runner.url}/openapi.json`)).json()) as OpenApiDocument;
+  expect(await responseProblems(document, 'get', '/stats', await readStats())).toEqual([]);
+  expect(await responseProblems(document, 'get', '/stats', await fetch(`${runner.url}/stats`))).toEqual([]); // the 401
+  expect(runner.output()).not.toContain('"msg":"Started');
+  expect(await runner.stop()).toBe(0);
+});
