@@ -79,6 +79,13 @@ describe('docker-compose.yml', () => {
     expect(new Set(configs.map((c) => `${c.redisUrl} ${c.queuePrefix}`)).size).toBe(1);
   });
 
+  it('guards POST /function/process with the ingest keys, as ingest itself', () => {
+    const keyed = loadYaml('docker-compose.yml', { INGEST_API_KEYS: 'k1,k2' }).services;
+    for (const name of ['ingest', 'process'] as const) {
+      expect(envProblems(name, environmentOf(keyed[name].environment)).config!.ingestApiKeys, name).toEqual(['k1', 'k2']);
+    }
+  });
+
   it('runs several pollers, each given longer to stop than its own shutdown deadline', () => {
     const processService = services.process;
     expect(processService.deploy.replicas).toBeGreaterThanOrEqual(2);

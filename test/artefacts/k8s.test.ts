@@ -115,6 +115,13 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     });
   });
 
+  it('guards POST / on process with the ingest keys, as ingest itself', () => {
+    const keysOf = (container: Container) => container.env?.find((v) => v.name === 'INGEST_API_KEYS')?.valueFrom.secretKeyRef;
+    const ingestKeys = keysOf(knative('ingest').spec.containers[0]);
+    expect(ingestKeys).toBeDefined();
+    expect(keysOf(podOf(find('Deployment', 'process')).containers[0])).toEqual(ingestKeys);
+  });
+
   it('migrates the database in a Job that runs the compiled migration', () => {
     const job = find('Job', 'aggregator-migrate');
     const pod = podOf(job);

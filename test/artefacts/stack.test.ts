@@ -46,6 +46,11 @@ describe('stack.yml (OpenFaaS)', () => {
     expect(new Set(prefixes).size).toBe(1);
   });
 
+  it('guards POST / on process with the ingest keys, as ingest itself', () => {
+    expect(functions.ingest.secrets).toContain('ingest-api-keys');
+    expect(functions.process.secrets).toContain('ingest-api-keys');
+  });
+
   it('never scales the poller to zero', () => {
     const labels = functions.process.labels;
     expect(labels['com.openfaas.scale.zero']).toBe('false');

@@ -8,7 +8,7 @@ import { readText } from './artefacts.ts';
  */
 export function isConfigKey(name: string): boolean {
   try {
-    loadConfig({ [name]: {} as unknown as string });
+    loadConfig({ [name]: {} as unknown as string }, { secretsDir: null });
     return false;
   } catch (error) {
     return error instanceof ConfigError && error.message.includes(`${name}:`);
@@ -44,7 +44,8 @@ export function envProblems(
   if (needs.redis && !given.has('REDIS_URL')) problems.push(`${name}: REDIS_URL is not set`);
   if (needs.db && !given.has('DATABASE_URL')) problems.push(`${name}: DATABASE_URL is not set`);
   try {
-    return { problems, config: loadConfig(env) };
+    // No secrets folder: the deployment's own files are what is being checked, not this machine's.
+    return { problems, config: loadConfig(env, { secretsDir: null }) };
   } catch (error) {
     problems.push(`${name}: ${(error as Error).message}`);
     return { problems };
