@@ -2,12 +2,16 @@ import { spawn } from 'node:child_process';
 import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../shared/log/logger.ts';
 import { event } from '../test/support/harness.ts';
 import { freePort, startFunction, type FunctionProcess } from '../test/support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
 import { waitFor } from '../test/support/wait.ts';
 import { pidIn } from './leftover-server.ts';
+import { zeroSetup } from './zero-setup.ts';
 
 // `npm start` on a machine with nothing: the probes point at a closed port, so the
 // runner really starts an embedded PostgreSQL and a redis-server of its own.
@@ -56,7 +60,35 @@ describe('with neither URL given and nothing answering', () => {
   });
   const stats = async (runner: FunctionProcess) => (await (await fetch(`${runner.url}/stats`)).json()) as Record<string, number>;
 
-  it('starts an embedded PostgreSQL and a redis-server with AOF, says so, and stops them with itself', async () => {
+  // The first start creates the PostgreSQL cluster (initdb), which takes long on a busy
+  // machine: it runs in-process here, with time to spare, before the runner is spawned.
+  it('creates and starts an embedded PostgreSQL and a redis-server with AOF, and stops them', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('local', 'info', { write: (line: string) => void lines.push(line) });
+    const setup = await zeroSetup(env(), logger);
+    expect(Object.keys(setup.env).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    const redis = new Redis(setup.env.REDIS_URL as string);
+    const postgres = new pg.Client({ connectionString: setup.env.DATABASE_URL });
+    try {
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      expect(await redis.config('GET', 'appendfsync')).toEqual(['appendfsync', 'always']);
+      await postgres.connect();
+      expect((await postgres.query('show server_encoding')).rows).toEqual([{ server_encoding: 'UTF8' }]);
+    } finally {
+      redis.disconnect();
+      await postgres.end();
+    }
+    await setup.stop();
+    const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual([
+      'Started a local redis-server', 'Creating an embedded PostgreSQL cluster', 'Started an embedded PostgreSQL',
+      'Stopped the embedded PostgreSQL', 'Stopped the local redis-server',
+    ]);
+    expect(await exists(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    expect(await exists(join(dataDir, 'redis', 'redis.pid'))).toBe(false);
+  }, 120_000);
+
+  it('as npm start: starts both, says so, stores and reads events, and stops them with itself', async () => {
     const runner = await startFunction('runner/local.ts', env());
     started.push(runner);
     const published = await fetch(`${runner.url}/publish`, {

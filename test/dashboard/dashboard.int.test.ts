@@ -120,7 +120,7 @@ it('asks for the read key, draws the traffic, and ends up showing exactly the co
   // The README's picture is refreshed on request only, so a test run leaves the tree clean.
   if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await copyFile('test-artifacts/dashboard.png', 'docs/dashboard.png');
   await page.close();
-});
+}, 120_000); // twenty one-second samples of traffic, on a machine that may be busy
 
 it('works under the gateway path too, with URLs relative to the page', async () => {
   const page = await openWithKey('/function/stats/dashboard');
