@@ -84,7 +84,12 @@ function scenarios(): Scenario[] {
     );
   }
   const process = (apps: Apps, init: RequestInit): Scenario => ({ fn: 'process', apps, method: 'post', path: '/', init });
-  list.push(process(appsOf(open), jsonBody([event({ event_id: 'p' }), event({ event_id: 'p' })])), ...badBodies().map((init) => process(appsOf(open), init)), process(away, jsonBody(event())));
+  list.push(
+    process(appsOf(open), jsonBody([event({ event_id: 'p' }), event({ event_id: 'p' })])),
+    ...badBodies().map((init) => process(appsOf(open), init)),
+    process(appsOf(keyed), jsonBody(event())),
+    process(away, jsonBody(event())),
+  );
 
   const read = { headers: { 'x-api-key': 'read-key' } };
   for (const path of ['/', '/stats', '/events', '/status']) {

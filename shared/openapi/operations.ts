@@ -91,10 +91,11 @@ function processPaths(): Paths {
         operationId: 'process',
         summary: 'store the events of the request now and say what became of them',
         tags: ['process'],
+        security: keyed,
         requestBody: eventsBody,
         responses: {
           200: json('stored, dropped as duplicates, or dead-lettered', ref('Processed')),
-          400: errors.badBody, 413: errors.tooLarge, 415: errors.mediaType, 503: errors.unavailable,
+          400: errors.badBody, 401: errors.unauthorized, 413: errors.tooLarge, 415: errors.mediaType, 503: errors.unavailable,
         },
       },
     },
