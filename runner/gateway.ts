@@ -2,6 +2,22 @@ import { Hono } from 'hono';
 import { notFound } from '../shared/http/error-handler.ts';
 
 type App = { fetch: (request: Request) => Response | Promise<Response> };
+type FunctionName = 'ingest' | 'process' | 'stats';
+
+/**
+ * The root aliases and the function that answers each, at the same path. Health,
+ * readiness and metrics of the whole process go to stats, which checks both dependencies.
+ */
+export const GATEWAY_ALIASES = {
+  '/publish': 'ingest',
+  '/stats': 'stats',
+  '/events': 'stats',
+  '/healthz': 'stats',
+  '/readyz': 'stats',
+  '/metrics': 'stats',
+  '/dashboard': 'stats',
+  '/status': 'stats',
+} as const satisfies Record<string, FunctionName>;
 
 // A request re-addressed to a function's own path, as an OpenFaaS gateway strips `/function/<name>`.
 const forward = (app: App, request: Request, path: string) => {
@@ -12,21 +28,18 @@ const forward = (app: App, request: Request, path: string) => {
 
 /**
  * One port for all three functions, as on an OpenFaaS gateway: `/function/<name>/...`
- * reaches the function at its own path, and the contract's aliases (`/publish`,
- * `/stats`, `/events`, `/healthz`, `/readyz`, `/metrics`) reach theirs.
+ * reaches the function at its own path, and the aliases (`/publish`, `/stats`,
+ * `/events`, ...) reach theirs.
  *
  * @example serve({ fetch: createGatewayApp({ ingest, process, stats }).fetch })
  */
-export function createGatewayApp(functions: { ingest: App; process: App; stats: App }) {
+export function createGatewayApp(functions: Record<FunctionName, App>) {
   const app = new Hono({ strict: false });
   for (const [name, fn] of Object.entries(functions)) {
     app.all(`/function/${name}`, (c) => forward(fn, c.req.raw, '/'));
     app.all(`/function/${name}/*`, (c) => forward(fn, c.req.raw, c.req.path.slice(`/function/${name}`.length)));
   }
-  app.all('/publish', (c) => forward(functions.ingest, c.req.raw, '/publish'));
-  for (const path of ['/stats', '/events']) app.all(path, (c) => forward(functions.stats, c.req.raw, path));
-  // Health, readiness and metrics of the whole process: the stats function checks both dependencies.
-  for (const path of ['/healthz', '/readyz', '/metrics']) app.all(path, (c) => forward(functions.stats, c.req.raw, path));
+  for (const [path, name] of Object.entries(GATEWAY_ALIASES)) app.all(path, (c) => functions[name].fetch(c.req.raw));
   app.notFound(notFound);
   return app;
 }

@@ -5,7 +5,6 @@ import { startPoller } from '../functions/process/poller.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfig } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
-import { watchQueue } from '../shared/metrics/queue-gauges.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
 import { createLocalApp } from './local-app.ts';
 import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
@@ -31,7 +30,6 @@ const setup = await zeroSetup(process.env, createLogger('local', bootLogLevel())
 Object.assign(process.env, setup.env);
 
 await runFunction('local', { redis: true, db: true }, (resources) => {
-  watchQueue(resources.metrics, resources.queue);
   const processBatch = createBatchProcessor(resources);
   const poller = startPoller({ ...resources, processBatch }, resources.config.workers);
   const app = createLocalApp({

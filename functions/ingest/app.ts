@@ -32,6 +32,7 @@ export function createIngestApp({ config, queue, logger, metrics, readiness }: I
     }
     if (outcome === 'full') throw backpressure(1);
     metrics.eventsAccepted.inc(events.length);
+    metrics.eventsReceived.inc(events.length);
     logger.info({ batch_id: batchId, events: events.length }, 'Enqueued event');
     if (logger.isLevelEnabled('debug')) {
       for (const e of events) logger.debug({ batch_id: batchId, topic: e.topic, event_id: e.event_id }, 'Enqueued event');

@@ -43,6 +43,7 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
       } catch (error) {
         throw unavailable('redis', error);
       }
+      metrics.eventsReceived.inc(events.length);
       try {
         const result = await processBatch(batch, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
         return c.json({ processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered }, 200);

@@ -6,6 +6,7 @@ import { createDb, type Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
+import { watchQueue } from '../metrics/queue-gauges.ts';
 import { EventQueue } from '../queue/queue.ts';
 import { createRedis, readyWithin } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
@@ -83,6 +84,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
     ...(redis ? { redis, queue: new EventQueue(redis, config.queuePrefix) } : {}),
     ...(db ? { db } : {}),
   } as unknown as Resources<Needs>;
+  if ('queue' in resources) watchQueue(metrics, resources.queue as EventQueue);
   const running = await start(resources);
 
   const server = serve({ fetch: running.fetch, port: config.port, serverOptions: {

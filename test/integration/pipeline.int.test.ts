@@ -92,6 +92,19 @@ describe('the pipeline, function by function', () => {
     expect(page.events).toHaveLength(1);
   });
 
+  it('reports in Prometheus what /stats says', async () => {
+    const s = await readStats();
+    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('aggregator_events_received_total')).toBe(s.received);
+    expect(value('aggregator_queue_messages')).toBe(0);
+    expect(value('aggregator_events_pending')).toBe(0);
+    const processed = await Promise.all(processors.map(async (p) => (await fetch(`${p.url}/metrics`)).text()));
+    const sum = (name: string) => processed.reduce((total, text) => total + Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0), 0);
+    expect(sum('aggregator_events_unique_total')).toBe(s.unique_processed);
+    expect(sum('aggregator_events_duplicate_total')).toBe(s.duplicate_dropped);
+  });
+
   it('logs the operators’ words as JSON lines', () => {
     const lines = [...ingest.output().split('\n'), ...processors.flatMap((p) => p.output().split('\n'))].filter(Boolean);
     const messages = new Set(lines.map((line) => (JSON.parse(line) as { msg: string }).msg));

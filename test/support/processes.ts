@@ -1,21 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../runner/free-port.ts';
 import { waitFor } from './wait.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { freePort };
 
-/** A port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type FunctionProcess = {
   url: string;
