@@ -26,7 +26,7 @@ export function createIngestApp({ config, queue, logger, metrics, readiness }: I
     const batchId = randomUUID();
     let outcome: 'queued' | 'full';
     try {
-      outcome = await queue.enqueue({ id: batchId, events }, config.limits.maxQueueLength);
+      outcome = await queue.enqueue({ id: batchId, at: Date.now(), events }, config.limits.maxQueueLength);
     } catch (error) {
       throw unavailable('redis', error);
     }

@@ -39,7 +39,7 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
       const events = await readEvents(c.req.raw, config.limits, schema);
       let batch;
       try {
-        batch = await queue.enqueueClaimed({ id: randomUUID(), events }, config.leaseMs);
+        batch = await queue.enqueueClaimed({ id: randomUUID(), at: Date.now(), events }, config.leaseMs);
       } catch (error) {
         throw unavailable('redis', error);
       }

@@ -26,8 +26,9 @@ it('reads queue length, batches in flight and pending events from Redis at scrap
   expect(valueOf(text, 'aggregator_queue_messages')).toBe(0);
   expect(text).toContain('# TYPE aggregator_queue_processing_batches gauge');
 
-  await queue.enqueue({ id: 'm1', events: [event('a'), event('b')] }, 1_000);
-  await queue.enqueue({ id: 'm2', events: [event('c')] }, 1_000);
+  expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBe(0);
+  await queue.enqueue({ id: 'm1', at: Date.now() - 90_000, events: [event('a'), event('b')] }, 1_000);
+  await queue.enqueue({ id: 'm2', at: Date.now() - 30_000, events: [event('c')] }, 1_000);
   await queue.enqueue({ id: 'm3', events: [event('d')] }, 1_000);
   await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 60_000 });
 
@@ -35,6 +36,9 @@ it('reads queue length, batches in flight and pending events from Redis at scrap
   expect(valueOf(text, 'aggregator_queue_messages')).toBe(2);
   expect(valueOf(text, 'aggregator_queue_processing_batches')).toBe(1);
   expect(valueOf(text, 'aggregator_events_pending')).toBe(4);
+  // m1 (90 s old) is in flight, m2 (30 s) waits: the oldest pending is m1.
+  expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(90);
+  expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBeLessThan(120);
 });
 
 it('reads NaN, not 0, while Redis does not answer, and the scrape still succeeds', async () => {

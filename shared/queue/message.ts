@@ -1,7 +1,7 @@
 import type { Event } from '../event/event.schema.ts';
 
-/** One queue message: the events of one accepted request. */
-export type QueueMessage = { id: string; events: Event[] };
+/** One queue message: the events of one accepted request, and when it was accepted (ms since epoch). */
+export type QueueMessage = { id: string; at?: number; events: Event[] };
 
 /**
  * A message travels as `<event count>|<json>`: the count lets the claim script
@@ -10,7 +10,15 @@ export type QueueMessage = { id: string; events: Event[] };
  * @example encodeMessage({ id: 'b1', events }) // '3|{"id":"b1","events":[...]}'
  */
 export function encodeMessage(message: QueueMessage): string {
-  return `${message.events.length}|${JSON.stringify(message)}`;
+  // Fields in a fixed order: scripts and acceptedAtOf read `id` and `at` from the start of the text.
+  const envelope = message.at === undefined ? { id: message.id, events: message.events } : { id: message.id, at: message.at, events: message.events };
+  return `${message.events.length}|${JSON.stringify(envelope)}`;
+}
+
+/** When a raw message was accepted, read from its first bytes without parsing it all; null when unknown. */
+export function acceptedAtOf(raw: string | null): number | null {
+  const match = raw === null ? null : /^\d+\|\{"id":"(?:[^"\\]|\\.)*","at":(\d+)/.exec(raw.slice(0, 400));
+  return match ? Number(match[1]) : null;
 }
 
 export type DecodedMessage =

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { queueKeys, type QueueKeys } from './queue-keys.ts';
 
 const script = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -142,6 +142,18 @@ export class EventQueue {
   async counters(): Promise<QueueCounters> {
     const [received, pending, dead] = await this.redis.hmget(this.keys.counters, 'received', 'pending', 'dead_lettered');
     return { received: Number(received ?? 0), pending: Number(pending ?? 0), deadLettered: Number(dead ?? 0) };
+  }
+
+  /**
+   * When the oldest pending message was accepted: the queue's oldest message, or
+   * the first message of the batch whose lease ends first, whichever is older;
+   * null when nothing is pending.
+   */
+  async oldestPendingAt(): Promise<number | null> {
+    const [waiting, [soonestLease]] = await Promise.all([this.redis.lindex(this.keys.queue, -1), this.redis.zrange(this.keys.leases, '0', '0')]);
+    const inFlight = soonestLease === undefined ? null : await this.redis.lindex(this.keys.processing(soonestLease), 0);
+    const times = [acceptedAtOf(waiting), acceptedAtOf(inFlight)].filter((t): t is number => t !== null);
+    return times.length === 0 ? null : Math.min(...times);
   }
 
   /** Messages waiting in the queue and batches in flight. */
