@@ -70,8 +70,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   let next = 0;
   const deadline = Date.now() + options.seconds * 1000;
 
+  let chaosOver = false;
   async function publisher() {
-    while (Date.now() < deadline) {
+    while (!chaosOver) {
       const from = next;
       next += options.batch;
       const events = batchAt(from); // shorter at the end of a round
@@ -91,9 +92,19 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   }
 
   async function chaos() {
-    while (Date.now() < deadline - 1_000) {
+    // The first three blows are one of each kind, so even a short run tries every failure.
+    const opening = [0.1, 0.8, 0.9];
+    try {
+      await blows(opening);
+    } finally {
+      chaosOver = true;
+    }
+  }
+
+  async function blows(opening: number[]) {
+    while (opening.length > 0 || Date.now() < deadline - 1_000) {
       await sleep(options.killEveryMs * (0.5 + rand()));
-      const roll = rand();
+      const roll = opening.shift() ?? rand();
       if (roll < 0.7) {
         const index = Math.floor(rand() * workers.length);
         const victim = await workers[index]!;

@@ -57,6 +57,8 @@ async function lockWrites() {
   await client.connect();
   await client.query('BEGIN');
   await client.query('LOCK TABLE processed_messages IN SHARE MODE');
+  // A failed test leaves the lock to afterEach, whose DROP DATABASE cuts this connection.
+  client.on('error', () => undefined);
   return { release: async () => { await client.query('ROLLBACK'); await client.end(); } };
 }
 
@@ -65,12 +67,12 @@ const processedMessages = async () => Number((await database.db.selectFrom('proc
 describe('a worker killed mid-batch', () => {
   it('before its commit: the batch is taken over when the lease runs out, and counted once', async () => {
     const lock = await lockWrites();
-    const doomed = await startWorker(1_500);
+    const doomed = await startWorker(3_000);
     const plan = await enqueue(500, 1);
     await waitFor(async () => (await redis.zcard(queue.keys.leases)) > 0, { what: 'the doomed worker to claim' });
     await doomed.kill();
     await lock.release();
-    const heir = await startWorker(1_500);
+    const heir = await startWorker(3_000);
     const s = await expectDrainedAndExact(queue, database.db);
     expect(s).toMatchObject({ received: 500, unique: plan.unique, duplicates: plan.duplicates, dead: 0 });
     expect(heir.output()).toContain('Returned expired leases to the queue');
@@ -78,16 +80,16 @@ describe('a worker killed mid-batch', () => {
 
   it('after its commit, before its acknowledgement: the redelivered batch is recognised and only acknowledged', async () => {
     const lock = await lockWrites();
-    const doomed = await startWorker(1_500);
+    const doomed = await startWorker(3_000);
     const plan = await enqueue(300, 2);
-    await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the doomed worker to claim everything' });
+    await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the doomed worker to claim everything' }).catch((e) => { throw new Error(`${e}\n${doomed.output()}`); });
     // Redis refuses writes from now on, so the acknowledgement cannot happen; the commit can.
     await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
     await lock.release();
     await waitFor(async () => (await processedMessages()) === 6, { what: 'the doomed worker to commit' });
     await doomed.kill();
     await redis.call('CLIENT', 'UNPAUSE');
-    const heir = await startWorker(1_500);
+    const heir = await startWorker(3_000);
     const s = await expectDrainedAndExact(queue, database.db);
     expect(s).toMatchObject({ received: 300, unique: plan.unique, duplicates: plan.duplicates, dead: 0 });
     expect(heir.output()).toContain('Redelivered messages were already committed');
@@ -95,13 +97,14 @@ describe('a worker killed mid-batch', () => {
 
   it('a live but slow worker renews its lease and keeps its batch', async () => {
     const lock = await lockWrites();
-    const slow = await startWorker(600);
+    // Renewals every third of the lease leave room for a busy machine's event-loop lag.
+    const slow = await startWorker(2_000);
     const plan = await enqueue(200, 3);
     await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the slow worker to claim everything' });
-    const rival = await startWorker(600);
+    const rival = await startWorker(2_000);
     // Stuck for several lease lengths; the rival must not get the batch.
-    const until = Date.now() + 2_500;
-    await waitFor(() => Date.now() > until, { what: 'several leases to pass', timeoutMs: 10_000 });
+    const until = Date.now() + 6_000;
+    await waitFor(() => Date.now() > until, { what: 'several leases to pass', timeoutMs: 20_000 });
     expect(await redis.llen(queue.keys.queue)).toBe(0);
     await lock.release();
     const s = await expectDrainedAndExact(queue, database.db);
