@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { BenchUsageError, DEFAULT_OPTIONS, parseBenchArgs } from './bench-options.ts';
+
+describe('npm run bench options', () => {
+  it('defaults to the issue\'s run: 200,000 events, 30% duplicates, batches of 100, pollers 1, 2, 4', () => {
+    expect(parseBenchArgs([])).toEqual(DEFAULT_OPTIONS);
+    expect(DEFAULT_OPTIONS).toMatchObject({ events: 200_000, duplicates: 0.3, batch: 100, pollers: [1, 2, 4] });
+  });
+
+  it('reads every option it documents', () => {
+    expect(parseBenchArgs(['--events', '1000000', '--duplicates', '0.5', '--batch', '250', '--publishers', '16', '--pollers', '1,3',
+      '--repeats', '3', '--cpu-prof', '--out', '/tmp/b'])).toMatchObject({
+      events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, out: '/tmp/b',
+    });
+  });
+
+  it.each([
+    [['--events', '0'], '--events'],
+    [['--events', '12.5'], '--events'],
+    [['--duplicates', '1'], '--duplicates'],
+    [['--batch', '1001'], '--batch'],
+    [['--pollers', '1,1'], '--pollers'],
+    [['--pollers', '0'], '--pollers'],
+    [['--frobnicate'], 'frobnicate'],
+  ])('refuses %j, naming it', (argv, named) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(argv)).toThrow(named);
+  });
+});

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+
+export type BenchOptions = Readonly<{
+  /** Events of the end-to-end run. */
+  events: number;
+  /** Share of those that repeat an earlier key, exactly. */
+  duplicates: number;
+  /** Events a request in the end-to-end run, the batch ingest phase and the poller curve's messages. */
+  batch: number;
+  /** Concurrent publishers (one connection each) in the end-to-end run. */
+  publishers: number;
+  /** Claim loops (WORKERS) of the process function in the end-to-end run. */
+  workers: number;
+  /** Claim loops of each point of the poller curve. */
+  pollers: readonly number[];
+  /** Events queued for each point of the poller curve. */
+  curveEvents: number;
+  /** Whole rounds, each on a fresh database; the table shows medians. */
+  repeats: number;
+  /** Rows of each PostgreSQL ceiling run (the first events of the end-to-end data). */
+  ceilingRows: number;
+  /** Rows a statement in the PostgreSQL ceiling runs. */
+  statementRows: number;
+  /** Requests of the one-event ingest measurement (and of the bare Hono one). */
+  singleRequests: number;
+  /** Requests of the batch ingest measurement (and of the bare Hono one). */
+  batchRequests: number;
+  /** Connections of the closed-loop HTTP measurements. */
+  connections: number;
+  /** CPU-profile every spawned process and summarise where the time went. */
+  cpuProf: boolean;
+  /** Where results go. */
+  out: string;
+  seed: number;
+  /** LOG_LEVEL of the spawned functions: info, as they run by default. */
+  logLevel: string;
+}>;
+
+export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
+  events: 200_000,
+  duplicates: 0.3,
+  batch: 100,
+  publishers: 8,
+  workers: 2,
+  pollers: [1, 2, 4],
+  curveEvents: 100_000,
+  repeats: 1,
+  ceilingRows: 100_000,
+  statementRows: 500,
+  singleRequests: 20_000,
+  batchRequests: 1_000,
+  connections: 32,
+  cpuProf: false,
+  out: 'bench/results',
+  seed: 1,
+  logLevel: 'info',
+});
+
+export const USAGE = `npm run bench -- [options]
+  --events N           end-to-end events (default ${DEFAULT_OPTIONS.events})
+  --duplicates R       duplicate ratio, 0 to 0.99 (default ${DEFAULT_OPTIONS.duplicates})
+  --batch N            events a request for batch publishing, 1 to 1000 (default ${DEFAULT_OPTIONS.batch})
+  --publishers N       concurrent end-to-end publishers (default ${DEFAULT_OPTIONS.publishers})
+  --workers N          claim loops of the process function end to end (default ${DEFAULT_OPTIONS.workers})
+  --pollers A,B,C      poller curve points (default ${DEFAULT_OPTIONS.pollers.join(',')})
+  --curve-events N     events queued for each curve point (default ${DEFAULT_OPTIONS.curveEvents})
+  --repeats N          rounds; the table shows medians (default ${DEFAULT_OPTIONS.repeats})
+  --ceiling-rows N     rows of each PostgreSQL ceiling run (default ${DEFAULT_OPTIONS.ceilingRows})
+  --statement-rows N   rows a statement in the ceiling runs (default ${DEFAULT_OPTIONS.statementRows})
+  --single-requests N  one-event requests measured against ingest and bare Hono (default ${DEFAULT_OPTIONS.singleRequests})
+  --batch-requests N   batch requests measured against ingest and bare Hono (default ${DEFAULT_OPTIONS.batchRequests})
+  --connections N      HTTP connections of the rate measurements (default ${DEFAULT_OPTIONS.connections})
+  --cpu-prof           CPU-profile the spawned processes (slower; numbers marked)
+  --out DIR            results directory (default ${DEFAULT_OPTIONS.out})
+  --seed N             event generator seed (default ${DEFAULT_OPTIONS.seed})
+  --log-level L        LOG_LEVEL of the functions (default ${DEFAULT_OPTIONS.logLevel})`;
+
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+const INTEGERS = {
+  events: [1, 100_000_000], batch: [1, 1000], publishers: [1, 1000], workers: [1, 64], 'curve-events': [1, 100_000_000],
+  repeats: [1, 99], 'ceiling-rows': [2, 100_000_000], 'statement-rows': [1, 10_000], 'single-requests': [1, 100_000_000],
+  'batch-requests': [1, 10_000_000], connections: [1, 1000], seed: [0, 2 ** 31],
+} as const;
+
+/**
+ * The options of `npm run bench`, checked; a bad one throws BenchUsageError naming it.
+ *
+ * @example parseBenchArgs(['--events', '1000000', '--repeats', '3'])
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+  } catch (error) {
+    throw new BenchUsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (values.help) throw new BenchUsageError(USAGE);
+  const problems: string[] = [];
+  const integer = (name: keyof typeof INTEGERS, fallback: number) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const [min, max] = INTEGERS[name];
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const d = DEFAULT_OPTIONS;
+  const duplicates = values.duplicates === undefined ? d.duplicates : Number(values.duplicates);
+  if (!(duplicates >= 0 && duplicates < 1)) problems.push('--duplicates must be at least 0 and below 1');
+  const pollers = typeof values.pollers === 'string' ? values.pollers.split(',').map(Number) : d.pollers;
+  if (pollers.length === 0 || pollers.some((p) => !Number.isInteger(p) || p < 1 || p > 64) || new Set(pollers).size !== pollers.length) {
+    problems.push('--pollers must be distinct whole numbers from 1 to 64, comma-separated');
+  }
+  const options: BenchOptions = Object.freeze({
+    events: integer('events', d.events),
+    duplicates,
+    batch: integer('batch', d.batch),
+    publishers: integer('publishers', d.publishers),
+    workers: integer('workers', d.workers),
+    pollers,
+    curveEvents: integer('curve-events', d.curveEvents),
+    repeats: integer('repeats', d.repeats),
+    ceilingRows: integer('ceiling-rows', d.ceilingRows),
+    statementRows: integer('statement-rows', d.statementRows),
+    singleRequests: integer('single-requests', d.singleRequests),
+    batchRequests: integer('batch-requests', d.batchRequests),
+    connections: integer('connections', d.connections),
+    cpuProf: values['cpu-prof'] === true,
+    out: typeof values.out === 'string' ? values.out : d.out,
+    seed: integer('seed', d.seed),
+    logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : d.logLevel,
+  });
+  if (problems.length > 0) throw new BenchUsageError(`${problems.join('\n')}\n${USAGE}`);
+  return options;
+}

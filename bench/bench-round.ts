@@ -1,0 +1,81 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../test/support/services.ts';
+import type { BenchOptions } from './bench-options.ts';
+import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
+import { bodiesOf, phaseData } from './data/phase-data.ts';
+import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
+import { measureSystem, type SystemResult } from './system/measure-system.ts';
+
+export type RoundResult = {
+  round: number;
+  startedAt: string;
+  seconds: number;
+  /** The machine's load average (1, 5, 15 minutes) before and after: other work on it skews the numbers. */
+  load: { before: number[]; after: number[] };
+  ceilings: Ceilings;
+  system: SystemResult;
+  profiles: ProfileSummary[];
+};
+
+// Long enough for a steady rate and a meaningful p99, short enough to keep the run bounded.
+const HALF_RATE_SECONDS = 4;
+// Enough requests for V8 to optimise the request path before the HTTP servers are measured.
+const WARM_UP_REQUESTS = 3_000;
+
+/**
+ * One round: a fresh database for the system and another for the ceilings, a
+ * fresh Redis prefix, the ceilings, then the system; everything is dropped at
+ * the end, whatever happens.
+ */
+export async function runRound(options: BenchOptions, round: number, profileDir: string | null, log: (line: string) => void): Promise<RoundResult> {
+  const startedAt = new Date();
+  const before = loadavg();
+  const [systemDb, ceilingDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling')]);
+  const redis = testRedis('bench');
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  try {
+    const phase = (name: string, total: number, perRequest: number) =>
+      phaseData(name, total, perRequest, { duplicates: options.duplicates, seed: options.seed });
+    const endToEnd = phase('e2e', options.events, options.batch);
+    const warm = phase('warm', Math.min(WARM_UP_REQUESTS, options.singleRequests), 1);
+    const single = phase('single', options.singleRequests, 1);
+    const batch = phase('batch', options.batchRequests * options.batch, options.batch);
+    log('building request bodies');
+    const warmBodies = bodiesOf(warm);
+    const singleBodies = bodiesOf(single);
+    const batchBodies = bodiesOf(batch);
+    const endToEndBodies = bodiesOf(endToEnd);
+
+    const ceilings = await measureCeilings({
+      databaseUrl: ceilingDb.url, redis: redis.redis, redisUrl: TEST_REDIS_URL, prefix: redis.prefix, endToEnd,
+      rows: options.ceilingRows, perStatement: options.statementRows,
+      http: { warm: warmBodies, single: singleBodies, batch: batchBodies, connections: options.connections }, log,
+    });
+
+    const system = await measureSystem({
+      db: systemDb.db, databaseName: systemDb.name, redis: redis.redis, prefix: redis.prefix,
+      env: { DATABASE_URL: systemDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: options.logLevel },
+      phases: {
+        warm, warmBodies, single, singleBodies, batch, batchBodies, endToEnd, endToEndBodies,
+        halfRatePhase: (rate) => phase('half', Math.max(100, Math.round(rate * HALF_RATE_SECONDS)), 1),
+        curvePhase: (pollers) => phase(`curve${pollers}`, options.curveEvents, options.batch),
+      },
+      workers: options.workers, pollers: options.pollers, publishers: options.publishers, connections: options.connections,
+      profileDir, log,
+    });
+    const profiles = system.processes
+      .filter((p) => p.profile !== null && existsSync(p.profile))
+      .map((p) => summariseProfile(p.name, p.profile as string));
+    return {
+      round, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
+      load: { before, after: loadavg() }, ceilings, system, profiles,
+    };
+  } finally {
+    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), redis.cleanup()]);
+  }
+}
+
+/** Where a round's CPU profiles go. */
+export const profileDirOf = (out: string, stamp: string, round: number) => join(out, 'profiles', `${stamp}-round${round}`);

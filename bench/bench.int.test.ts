@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { parseBenchArgs } from './bench-options.ts';
+import { RAW_VARIANTS } from './ceilings/insert-variants.ts';
+import { runBench } from './run-bench.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+// The short form of `npm run bench`: every stage on a few thousand events, in seconds rather than minutes.
+it('measures every stage, prints the table, writes both result files, and finds the counters exact', async () => {
+  const options = parseBenchArgs([
+    '--events', '3000', '--ceiling-rows', '2000', '--single-requests', '600', '--batch-requests', '20',
+    '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--out', out,
+  ]);
+  const progress: string[] = [];
+  const report = await runBench(options, (line) => progress.push(line));
+
+  const [round] = report.rounds;
+  expect(report.rounds).toHaveLength(1);
+  expect(round!.system.counters).toMatchObject({ exact: true, problems: [] });
+  expect(report.exact).toBe(true);
+  // warm-up and one-event phases, at least 100 paced, the batch phase, end to end, and two curve points
+  expect(round!.system.counters.stats.received).toBeGreaterThanOrEqual(600 + 600 + 100 + 2000 + 3000 + 2 * 2000);
+  expect(round!.system.counters.rows).toBe(round!.system.counters.stats.unique_processed);
+
+  expect(round!.ceilings.inserts).toHaveLength(RAW_VARIANTS.length * 2);
+  expect(round!.ceilings.productStore).toHaveLength(2);
+  expect(round!.system.pollers.map((p) => p.pollers)).toEqual([1, 2]);
+  expect(round!.system.processes.map((p) => p.name).sort()).toEqual(['ingest', 'process', 'process-1-pollers', 'process-2-pollers', 'stats']);
+  for (const p of round!.system.processes) expect(p.peakRssMb).toBeGreaterThan(10);
+  expect(round!.system.ingest.halfRate.latency.p99).toBeGreaterThan(0);
+  for (const row of report.rows) {
+    for (const value of row.medians) expect(Number.isFinite(value), row.measure).toBe(true);
+  }
+  expect(progress.some((line) => line.includes('counters exact'))).toBe(true);
+
+  expect(report.table).toMatch(/^\| stage \| measure \| median \|/);
+  expect(report.table).toContain('| ratio | end to end / PostgreSQL ceiling |');
+  const markdown = readFileSync(report.files.markdown, 'utf8');
+  expect(report.files.markdown).toBe(join(out, 'latest.md'));
+  expect(markdown).toContain(report.table);
+  expect(markdown).toContain('Insert on events'); // the EXPLAIN ANALYZE plans
+  const json = JSON.parse(readFileSync(report.files.json, 'utf8')) as { rounds: unknown[]; rows: unknown[] };
+  expect(json.rounds).toHaveLength(1);
+  expect(json.rows).toHaveLength(report.rows.length);
+}, 300_000);

@@ -1,0 +1,108 @@
+import type { BenchOptions } from '../bench-options.ts';
+import type { RoundResult } from '../bench-round.ts';
+import { bestInsert } from '../ceilings/measure-ceilings.ts';
+import type { Latency } from '../load/latency.ts';
+import { median } from './median.ts';
+
+/** One line of the results table: medians over the rounds (several numbers for a latency triple or a curve). */
+export type SummaryRow = {
+  stage: 'ceiling' | 'system' | 'ratio' | 'check';
+  measure: string;
+  unit: string;
+  medians: number[];
+  /** Lowest and highest of the first number over the rounds. */
+  range: [number, number];
+  target: string;
+  /** Whether the target is met; null when the row has no target. */
+  met: boolean | null;
+  note: string;
+};
+
+type Spec = {
+  stage: SummaryRow['stage'];
+  measure: string;
+  unit: string;
+  picks: Array<(r: RoundResult) => number>;
+  target?: { text: string; met: (medians: number[]) => boolean };
+  note?: (last: RoundResult) => string;
+  /** How the rounds combine: the median, unless a row needs every round (a check). */
+  combine?: (values: number[]) => number;
+};
+
+const triple = (latency: (r: RoundResult) => Latency) => [(r: RoundResult) => latency(r).p50, (r: RoundResult) => latency(r).p95, (r: RoundResult) => latency(r).p99];
+const ceilingRate = (r: RoundResult) => bestInsert(r.ceilings).rowsPerSecond;
+const peak = (name: string) => (r: RoundResult) => r.system.processes.find((p) => p.name === name)?.peakRssMb ?? Number.NaN;
+const pollerRate = (pollers: number) => (r: RoundResult) => r.system.pollers.find((p) => p.pollers === pollers)?.eventsPerSecond ?? Number.NaN;
+const percent = (a: number, b: number) => (a / b) * 100;
+const claimRate = (script: string) => (r: RoundResult) => r.ceilings.claims.find((c) => c.script === script)?.eventsPerSecond ?? Number.NaN;
+
+function specs(options: BenchOptions): Spec[] {
+  const perRequest = `${options.batch} events a request`;
+  const hasTwoAndOne = options.pollers.includes(1) && options.pollers.includes(2);
+  return [
+    { stage: 'ceiling', measure: 'PostgreSQL dedupe insert, best statement', unit: 'rows/s', picks: [ceilingRate],
+      note: (r) => { const best = bestInsert(r.ceilings); return `${best.variant}, ${best.connections} connection(s); every statement below`; } },
+    { stage: 'ceiling', measure: 'Redis LPUSH, 100 values a call', unit: 'values/s', picks: [(r) => r.ceilings.redis.lpushValuesPerSecond] },
+    { stage: 'ceiling', measure: 'Redis enqueue (ingest\'s call), 1 message a call: plain / auto-pipelined client', unit: 'calls/s',
+      picks: [(r) => r.ceilings.redis.enqueueCallsPerSecond, (r) => r.ceilings.redis.enqueueAutoPipelinedCallsPerSecond],
+      note: (r) => `client CPU a call ${r.ceilings.redis.enqueueClientCpuUs.toFixed(1)} / ${r.ceilings.redis.enqueueAutoPipelinedClientCpuUs.toFixed(1)} µs` },
+    { stage: 'ceiling', measure: `Redis claim of a backlog of ${perRequest.replace(' a request', '')} messages: claim.lua (product) / windowed prototype`, unit: 'events/s',
+      picks: [claimRate('claim.lua (product)'), claimRate('windowed claim (prototype)')],
+      note: (r) => `${r.ceilings.claims[0]?.messages} messages deep; slowest claim ${r.ceilings.claims.map((c) => `${c.slowestMs.toFixed(1)} ms`).join(' / ')}` },
+    { stage: 'ceiling', measure: 'bare Hono POST, 1 event a request', unit: 'requests/s', picks: [(r) => r.ceilings.hono.single.requestsPerSecond] },
+    { stage: 'ceiling', measure: `bare Hono POST, ${perRequest}`, unit: 'events/s', picks: [(r) => r.ceilings.hono.batch.requestsPerSecond * options.batch] },
+    { stage: 'system', measure: `ingest, 1 event a request (${options.connections} connections)`, unit: 'events/s', picks: [(r) => r.system.ingest.single.requestsPerSecond] },
+    { stage: 'system', measure: 'ingest latency at that rate, p50 / p95 / p99', unit: 'ms', picks: triple((r) => r.system.ingest.single.latency) },
+    { stage: 'system', measure: 'ingest latency at half that rate (paced), p50 / p95 / p99', unit: 'ms', picks: triple((r) => r.system.ingest.halfRate.latency),
+      target: { text: 'p99 < 25 ms', met: ([, , p99]) => p99! < 25 } },
+    { stage: 'system', measure: `ingest, ${perRequest}`, unit: 'events/s', picks: [(r) => r.system.ingest.batch.eventsPerSecond] },
+    { stage: 'system', measure: `ingest latency, ${perRequest}, p50 / p95 / p99`, unit: 'ms', picks: triple((r) => r.system.ingest.batch.latency) },
+    { stage: 'system', measure: `server CPU a request: ingest vs bare Hono, 1 event; ingest vs bare Hono, ${perRequest}`, unit: 'µs',
+      picks: [(r) => r.system.ingest.single.serverCpuUsPerRequest, (r) => r.ceilings.hono.single.serverCpuUsPerRequest,
+        (r) => r.system.ingest.batch.serverCpuUsPerRequest, (r) => r.ceilings.hono.batch.serverCpuUsPerRequest],
+      note: () => 'CPU time is bent less than rates by other work on the machine' },
+    { stage: 'system', measure: `backlog drain, ${options.workers} pollers, no ingest traffic`, unit: 'events/s', picks: [(r) => r.system.drain.eventsPerSecond],
+      note: (r) => `${r.system.drain.events} events left after the ingest phases, mostly one-event messages` },
+    { stage: 'system', measure: `end to end, ${options.events} events, ${Math.round(options.duplicates * 100)}% duplicates, ${perRequest}, ${options.publishers} publishers`,
+      unit: 'events/s', picks: [(r) => r.system.endToEnd.eventsPerSecond], note: (r) => `first publish to last event stored: ${r.system.endToEnd.seconds.toFixed(2)} s` },
+    { stage: 'system', measure: 'ingest during end to end: accepted', unit: 'events/s', picks: [(r) => r.system.endToEnd.publish.eventsPerSecond],
+      note: (r) => `${r.system.endToEnd.publish.refused} requests refused (429/503) and retried` },
+    { stage: 'system', measure: 'ingest latency during end to end, p50 / p95 / p99', unit: 'ms', picks: triple((r) => r.system.endToEnd.publish.latency) },
+    { stage: 'system', measure: `poller curve, ${options.pollers.join(' / ')} pollers, ${options.curveEvents} queued events`, unit: 'events/s', picks: options.pollers.map(pollerRate),
+      ...(hasTwoAndOne ? { target: { text: '2 pollers beat 1', met: (m: number[]) => m[options.pollers.indexOf(2)]! > m[options.pollers.indexOf(1)]! } } : {}) },
+    { stage: 'system', measure: 'peak RSS: ingest / process (end to end) / stats / busiest curve process', unit: 'MB',
+      picks: [peak('ingest'), peak('process'), peak('stats'), (r) => Math.max(...r.system.pollers.map((p) => p.peakRssMb))],
+      target: { text: 'each < 300 MB', met: (m) => m.every((mb) => mb < 300) } },
+    { stage: 'ratio', measure: 'end to end / PostgreSQL ceiling', unit: '%', picks: [(r) => percent(r.system.endToEnd.eventsPerSecond, ceilingRate(r))],
+      target: { text: '≥ 50%', met: ([p]) => p! >= 50 } },
+    { stage: 'ratio', measure: 'ingest 1-event / bare Hono 1-event', unit: '%', picks: [(r) => percent(r.system.ingest.single.requestsPerSecond, r.ceilings.hono.single.requestsPerSecond)],
+      target: { text: '≥ 50%', met: ([p]) => p! >= 50 } },
+    { stage: 'ratio', measure: 'server CPU a 1-event request: bare Hono / ingest', unit: '%',
+      picks: [(r) => percent(r.ceilings.hono.single.serverCpuUsPerRequest, r.system.ingest.single.serverCpuUsPerRequest)],
+      note: () => 'the ratio above in CPU, steadier on a busy machine' },
+    { stage: 'ratio', measure: 'product storeMessages (best of 1, 2 connections) / PostgreSQL ceiling', unit: '%',
+      picks: [(r) => percent(Math.max(...r.ceilings.productStore.map((s) => s.rowsPerSecond)), ceilingRate(r))] },
+    { stage: 'check', measure: 'counters exact (received, unique, duplicates, per topic, per phase, invariant)', unit: 'rounds exact',
+      picks: [(r) => (r.system.counters.exact ? 1 : 0)], combine: (exact) => Math.min(...exact), target: { text: 'every round', met: ([m]) => m === 1 },
+      note: (r) => (r.system.counters.exact ? `received ${r.system.counters.stats.received}, stored ${r.system.counters.rows}` : r.system.counters.problems.join('; ')) },
+  ];
+}
+
+/** The table's rows, each a median over the rounds, with its target when the issue sets one. */
+export function summaryRows(options: BenchOptions, rounds: readonly RoundResult[]): SummaryRow[] {
+  const last = rounds.at(-1)!;
+  return specs(options).map((spec) => {
+    const medians = spec.picks.map((pick) => (spec.combine ?? median)(rounds.map(pick)));
+    const firsts = rounds.map(spec.picks[0]!);
+    return {
+      stage: spec.stage,
+      measure: spec.measure,
+      unit: spec.unit,
+      medians,
+      range: [Math.min(...firsts), Math.max(...firsts)],
+      target: spec.target?.text ?? '',
+      met: spec.target ? spec.target.met(medians) : null,
+      note: spec.note?.(last) ?? '',
+    };
+  });
+}

@@ -1,0 +1,24 @@
+// `npm run bench -- [options]`: see bench-options.ts or `npm run bench -- --help`.
+import { BenchUsageError, parseBenchArgs } from './bench-options.ts';
+import { runBench } from './run-bench.ts';
+
+let options;
+try {
+  options = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BenchUsageError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
+const started = performance.now();
+const report = await runBench(options, (line) => console.error(`bench: ${line}`));
+console.log(report.table);
+console.log(`\nResults: ${report.files.json} and ${report.files.markdown} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+if (!report.exact) {
+  // A fast wrong answer is a failure.
+  console.error('bench: FAILED: the counters are not exact:');
+  for (const round of report.rounds) for (const problem of round.system.counters.problems) console.error(`  round ${round.round}: ${problem}`);
+  process.exit(1);
+}
+process.exit(0);

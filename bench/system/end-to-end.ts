@@ -1,0 +1,42 @@
+import type { EventQueue } from '../../shared/queue/queue.ts';
+import type { PhaseData } from '../data/phase-data.ts';
+import { publishAll, type PublishResult } from '../load/publisher.ts';
+import { withCpuSplit, type CpuPart } from '../probes/cpu-split.ts';
+import { drained } from './drain.ts';
+
+export type EndToEnd = {
+  events: number;
+  /** From the first request sent to the moment nothing was pending. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** Ingest's side: how fast the publishers got their 202s while the workers ran. */
+  publish: PublishResult & { eventsPerSecond: number };
+  /** CPU seconds each part of the machine spent meanwhile. */
+  cpu: Record<string, number>;
+};
+
+/** Publishes the phase through ingest and waits until the workers have stored or dropped every event. */
+export async function measureEndToEnd(args: {
+  url: string;
+  phase: PhaseData;
+  bodies: readonly string[];
+  publishers: number;
+  queue: EventQueue;
+  receivedBefore: number;
+  cpuParts: readonly CpuPart[];
+}): Promise<EndToEnd> {
+  const { result, cpu } = await withCpuSplit(args.cpuParts, async () => {
+    const started = performance.now();
+    const publish = await publishAll(args.url, args.bodies, args.publishers);
+    const done = await drained(args.queue, args.receivedBefore + args.phase.plan.total, 120_000 + args.phase.plan.total / 2);
+    return { publish, seconds: (done - started) / 1000 };
+  });
+  const events = args.phase.plan.total;
+  return {
+    events,
+    seconds: result.seconds,
+    eventsPerSecond: events / result.seconds,
+    publish: { ...result.publish, eventsPerSecond: events / result.publish.seconds },
+    cpu,
+  };
+}

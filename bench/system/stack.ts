@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFunction, type FunctionProcess } from '../../test/support/processes.ts';
+import { cpuSeconds, peakRssMb } from '../probes/proc-stats.ts';
+
+const PRELOAD = fileURLToPath(new URL('../probes/cpu-profile-preload.ts', import.meta.url));
+
+/** A process of the system under test, as a container would run it. */
+export type Member = { name: string; url: string; pid: number; process: FunctionProcess; profile: string | null };
+
+export type MemberReport = { name: string; peakRssMb: number; cpuSeconds: number; exitCode: number | null; profile: string | null };
+
+/**
+ * Starts `entry` as its own process (test/support's startFunction: `node
+ * --import tsx`, env passed, waits for /healthz). With `profileDir`, the
+ * process is CPU-profiled from its first line and its profile lands in that
+ * directory when it stops.
+ */
+export async function startMember(name: string, entry: string, env: Record<string, string>, profileDir: string | null): Promise<Member> {
+  const profile = profileDir ? join(profileDir, `${name}.cpuprofile`) : null;
+  // tsx is imported first so that the preload, which is TypeScript too, can load.
+  const profiling: Record<string, string> = profile
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --import ${PRELOAD}`.trim(), BENCH_CPU_PROFILE: profile }
+    : {};
+  const started = await startFunction(entry, { ...env, ...profiling });
+  const pid = started.child.pid;
+  if (pid === undefined) throw new Error(`${name} has no pid`);
+  return { name, url: started.url, pid, process: started, profile };
+}
+
+/** The process's peak RSS and CPU time so far. */
+export const usageOf = (member: Member) => ({ peakRssMb: peakRssMb(member.pid) ?? Number.NaN, cpuSeconds: cpuSeconds(member.pid) ?? Number.NaN });
+
+/** Reads the process's peak RSS and CPU time, then stops it with SIGTERM, as a platform would. */
+export async function stopMember(member: Member): Promise<MemberReport> {
+  const usage = usageOf(member);
+  const exitCode = await member.process.stop();
+  return { name: member.name, ...usage, exitCode, profile: member.profile };
+}
