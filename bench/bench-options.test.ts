@@ -9,8 +9,8 @@ describe('npm run bench options', () => {
 
   it('reads every option it documents', () => {
     expect(parseBenchArgs(['--events', '1000000', '--duplicates', '0.5', '--batch', '250', '--publishers', '16', '--pollers', '1,3',
-      '--repeats', '3', '--cpu-prof', '--out', '/tmp/b'])).toMatchObject({
-      events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, out: '/tmp/b',
+      '--repeats', '3', '--cpu-prof', '--compiled', '--out', '/tmp/b'])).toMatchObject({
+      events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, compiled: true, out: '/tmp/b',
     });
   });
 

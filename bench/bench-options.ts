@@ -29,6 +29,8 @@ export type BenchOptions = Readonly<{
   connections: number;
   /** CPU-profile every spawned process and summarise where the time went. */
   cpuProf: boolean;
+  /** Run the functions compiled, as the image does, instead of through tsx. */
+  compiled: boolean;
   /** Where results go. */
   out: string;
   seed: number;
@@ -51,6 +53,7 @@ export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
   batchRequests: 1_000,
   connections: 32,
   cpuProf: false,
+  compiled: false,
   out: 'bench/results',
   seed: 1,
   logLevel: 'info',
@@ -71,6 +74,7 @@ export const USAGE = `npm run bench -- [options]
   --batch-requests N   batch requests measured against ingest and bare Hono (default ${DEFAULT_OPTIONS.batchRequests})
   --connections N      HTTP connections of the rate measurements (default ${DEFAULT_OPTIONS.connections})
   --cpu-prof           CPU-profile the spawned processes (slower; numbers marked)
+  --compiled           run the functions compiled by infra/build.sh, as the image does, not through tsx
   --out DIR            results directory (default ${DEFAULT_OPTIONS.out})
   --seed N             event generator seed (default ${DEFAULT_OPTIONS.seed})
   --log-level L        LOG_LEVEL of the functions (default ${DEFAULT_OPTIONS.logLevel})`;
@@ -94,7 +98,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
   } catch (error) {
     throw new BenchUsageError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -130,6 +134,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     batchRequests: integer('batch-requests', d.batchRequests),
     connections: integer('connections', d.connections),
     cpuProf: values['cpu-prof'] === true,
+    compiled: values.compiled === true,
     out: typeof values.out === 'string' ? values.out : d.out,
     seed: integer('seed', d.seed),
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : d.logLevel,

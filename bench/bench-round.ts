@@ -6,6 +6,7 @@ import type { BenchOptions } from './bench-options.ts';
 import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
 import { bodiesOf, phaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
+import type { Entries } from './system/compiled-build.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
 
 export type RoundResult = {
@@ -29,7 +30,13 @@ const WARM_UP_REQUESTS = 3_000;
  * fresh Redis prefix, the ceilings, then the system; everything is dropped at
  * the end, whatever happens.
  */
-export async function runRound(options: BenchOptions, round: number, profileDir: string | null, log: (line: string) => void): Promise<RoundResult> {
+export async function runRound(
+  options: BenchOptions,
+  round: number,
+  spawning: { entries: Entries; profileDir: string | null },
+  log: (line: string) => void,
+): Promise<RoundResult> {
+  const { profileDir } = spawning;
   const startedAt = new Date();
   const before = loadavg();
   const [systemDb, ceilingDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling')]);
@@ -63,7 +70,7 @@ export async function runRound(options: BenchOptions, round: number, profileDir:
         curvePhase: (pollers) => phase(`curve${pollers}`, options.curveEvents, options.batch),
       },
       workers: options.workers, pollers: options.pollers, publishers: options.publishers, connections: options.connections,
-      profileDir, log,
+      ...spawning, log,
     });
     const profiles = system.processes
       .filter((p) => p.profile !== null && existsSync(p.profile))

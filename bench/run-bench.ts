@@ -5,6 +5,7 @@ import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../test/support/services.ts'
 import type { BenchOptions } from './bench-options.ts';
 import { profileDirOf, runRound, type RoundResult } from './bench-round.ts';
 import { describeMachine, type Machine } from './probes/machine.ts';
+import { compiledEntries, SOURCE_ENTRIES } from './system/compiled-build.ts';
 import { renderMarkdown, renderTable } from './report/markdown.ts';
 import { summaryRows, type SummaryRow } from './report/summary-rows.ts';
 
@@ -34,11 +35,17 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   } finally {
     redis.disconnect();
   }
+  if (options.compiled) log('compiling the functions with infra/build.sh');
+  const entries = options.compiled ? compiledEntries() : SOURCE_ENTRIES;
   const rounds: RoundResult[] = [];
-  for (let round = 1; round <= options.repeats; round++) {
-    const tag = (line: string) => log(`[round ${round}/${options.repeats}] ${line}`);
-    rounds.push(await runRound(options, round, options.cpuProf ? profileDirOf(options.out, stamp, round) : null, tag));
-    tag(`done in ${rounds.at(-1)!.seconds.toFixed(0)} s`);
+  try {
+    for (let round = 1; round <= options.repeats; round++) {
+      const tag = (line: string) => log(`[round ${round}/${options.repeats}] ${line}`);
+      rounds.push(await runRound(options, round, { entries, profileDir: options.cpuProf ? profileDirOf(options.out, stamp, round) : null }, tag));
+      tag(`done in ${rounds.at(-1)!.seconds.toFixed(0)} s`);
+    }
+  } finally {
+    entries.remove();
   }
   const rows = summaryRows(options, rounds);
   mkdirSync(options.out, { recursive: true });

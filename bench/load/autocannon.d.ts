@@ -14,7 +14,6 @@ declare module 'autocannon' {
       url: string;
       connections?: number;
       amount?: number;
-      overallRate?: number;
       timeout?: number;
       sampleInt?: number;
       setupClient?: (client: Client) => void;

@@ -6,7 +6,7 @@ export type LoadResult = {
   /** Responses with status 202, the only answer that means "accepted". */
   accepted: number;
   statuses: Record<string, number>;
-  /** Connection errors and timeouts: a request that got no answer may or may not have been taken. */
+  /** Requests that got no answer (connection error, timeout): each may or may not have been taken. */
   lost: number;
   seconds: number;
   requestsPerSecond: number;
@@ -19,15 +19,14 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * POSTs every body exactly once with autocannon. Each connection loops over its
  * own slice of the bodies and stops after that many requests (autocannon gives
  * connection i `amount / connections` requests, rounded the same way), so no
- * body is sent twice and the accepted events are known exactly. `rate` caps the
- * requests a second over all connections.
+ * body is sent twice and the accepted events are known exactly.
  *
  * @example const r = await postEach(`${ingest.url}/publish`, bodies, { connections: 32 })
  */
-export async function postEach(url: string, bodies: readonly string[], options: { connections: number; rate?: number }): Promise<LoadResult> {
+export async function postEach(url: string, bodies: readonly string[], options: { connections: number }): Promise<LoadResult> {
   const path = new URL(url).pathname;
-  // autocannon lowers the connections to the rate when the rate is lower; the slices must follow.
-  const connections = Math.max(1, Math.min(options.connections, bodies.length, options.rate ?? Number.MAX_SAFE_INTEGER));
+  // autocannon refuses more connections than requests.
+  const connections = Math.max(1, Math.min(options.connections, bodies.length));
   const share = (i: number) => Math.floor(bodies.length / connections) + (i < bodies.length % connections ? 1 : 0);
   let nextClient = 0;
   let nextBody = 0;
@@ -39,7 +38,6 @@ export async function postEach(url: string, bodies: readonly string[], options: 
     url,
     connections,
     amount: bodies.length,
-    ...(options.rate ? { overallRate: options.rate } : {}),
     sampleInt: 100,
     timeout: 30,
     setupClient: (client) => {

@@ -39,14 +39,20 @@ export async function withCpuSplit<T>(parts: readonly CpuPart[], work: () => Pro
   return { result, cpu };
 }
 
-export type ServerCosted<T> = T & { serverCpuUsPerRequest: number };
+export type ServerCosted<T> = T & {
+  serverCpuUsPerRequest: number;
+  /** Cores busy, on average, with everything but the server and this process: the noise under the numbers. */
+  otherCores: number;
+};
 
 /**
  * Runs `work` and adds how many CPU microseconds the process `pid` spent per
- * request of the result: a cost that other tenants of the machine do not bend
- * as they bend rates.
+ * request of the result (a cost that other tenants of the machine bend less
+ * than they bend rates), and how busy the rest of the machine was meanwhile.
  */
 export async function withServerCpu<T extends { requests: number }>(pid: number, work: () => Promise<T>): Promise<ServerCosted<T>> {
-  const { result, cpu } = await withCpuSplit([{ label: 'server', pids: async () => [pid] }], work);
-  return { ...result, serverCpuUsPerRequest: ((cpu.server ?? 0) / result.requests) * 1e6 };
+  const started = performance.now();
+  const { result, cpu } = await withCpuSplit([{ label: 'server', pids: async () => [pid] }, { label: 'bench', pids: async () => [process.pid] }], work);
+  const seconds = (performance.now() - started) / 1000;
+  return { ...result, serverCpuUsPerRequest: ((cpu.server ?? 0) / result.requests) * 1e6, otherCores: (cpu[ELSEWHERE] ?? 0) / seconds };
 }

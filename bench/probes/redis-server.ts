@@ -1,4 +1,11 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+
+const LUA = new URL('../../shared/queue/lua/', import.meta.url);
+// EVALSHA names a script by its SHA1: the product's scripts by file name read better in a report.
+const SCRIPT_NAMES = new Map(readdirSync(LUA).filter((f) => f.endsWith('.lua'))
+  .map((f) => [createHash('sha1').update(readFileSync(new URL(f, LUA))).digest('hex'), f]));
 
 export type CommandStat = { command: string; calls: number; usecPerCall: number };
 export type SlowEntry = { at: string; micros: number; command: string };
@@ -30,10 +37,17 @@ export function commandsBetween(before: Map<string, { calls: number; usec: numbe
     .map(({ command, calls, usec }) => ({ command, calls, usecPerCall: Math.round((usec / calls) * 10) / 10 }));
 }
 
-/** SLOWLOG entries logged since `sinceMs` (the server's threshold, slowlog-log-slower-than, is left as it is). */
+/**
+ * SLOWLOG entries logged since `sinceMs`, the product's scripts named by file
+ * (the server's threshold, slowlog-log-slower-than, and its length are left as they are).
+ */
 export async function slowlogSince(redis: Redis, sinceMs: number): Promise<SlowEntry[]> {
   const entries = (await redis.slowlog('GET', 128)) as Array<[number, number, number, string[]]>;
   return entries
     .filter(([, at]) => at * 1000 >= sinceMs)
-    .map(([, at, micros, args]) => ({ at: new Date(at * 1000).toISOString(), micros, command: args.slice(0, 2).join(' ').slice(0, 80) }));
+    .map(([, at, micros, args]) => ({
+      at: new Date(at * 1000).toISOString(),
+      micros,
+      command: args.slice(0, 2).map((arg) => SCRIPT_NAMES.get(arg) ?? arg).join(' ').slice(0, 80),
+    }));
 }

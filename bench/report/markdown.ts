@@ -4,6 +4,7 @@ import { PRODUCT_STORE, RAW_VARIANTS } from '../ceilings/insert-variants.ts';
 import { CEILING_CONNECTIONS } from '../ceilings/measure-ceilings.ts';
 import type { InsertRun } from '../ceilings/postgres-ceiling.ts';
 import type { Machine } from '../probes/machine.ts';
+import type { SlowEntry } from '../probes/redis-server.ts';
 import { median } from './median.ts';
 import type { SummaryRow } from './summary-rows.ts';
 
@@ -67,6 +68,20 @@ function cpuTable(rounds: readonly RoundResult[], cores: number): string {
   ].join('\n');
 }
 
+function slowlogSummary(entries: readonly SlowEntry[]): string {
+  if (entries.length === 0) return 'SLOWLOG: nothing over the server\'s threshold during the run.';
+  const byCommand = new Map<string, number[]>();
+  for (const e of entries) byCommand.set(e.command, [...(byCommand.get(e.command) ?? []), e.micros / 1000]);
+  return [
+    `SLOWLOG during the run (the server keeps its latest entries only): ${entries.length} entries.`,
+    '',
+    '| command | entries | median ms | slowest ms |',
+    '| --- | ---: | ---: | ---: |',
+    ...[...byCommand].sort((a, b) => b[1].length - a[1].length)
+      .map(([command, ms]) => `| \`${cell(command)}\` | ${ms.length} | ${median(ms).toFixed(1)} | ${Math.max(...ms).toFixed(1)} |`),
+  ].join('\n');
+}
+
 /** The whole results page: setting, table, and the evidence behind it from the last round. */
 export function renderMarkdown(args: { stamp: string; options: BenchOptions; machine: Machine; rounds: readonly RoundResult[]; rows: readonly SummaryRow[] }): string {
   const { options, machine, rounds, rows } = args;
@@ -78,6 +93,7 @@ export function renderMarkdown(args: { stamp: string; options: BenchOptions; mac
     `Node ${machine.node} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB; PostgreSQL (${pgSettings}); ` +
       `Redis ${machine.redis.version} (appendonly ${machine.redis.appendonly}).`,
     `Load average (1, 5, 15 min) before and after each round: ${rounds.map((r) => `round ${r.round}: ${r.load.before.map((l) => l.toFixed(2)).join(', ')} → ${r.load.after.map((l) => l.toFixed(2)).join(', ')}`).join('; ')}.`,
+    `Functions run ${options.compiled ? 'compiled by infra/build.sh, as the image runs them' : 'from their TypeScript sources through tsx, as npm start and the tests run them'}.`,
     options.cpuProf ? '**Profiled run**: every function ran under the CPU profiler, which slows it; compare these numbers only with other profiled runs.' : '',
     '',
     `Options: \`${JSON.stringify(options)}\``,
@@ -104,8 +120,7 @@ export function renderMarkdown(args: { stamp: string; options: BenchOptions; mac
     '| --- | ---: | ---: |',
     ...last.system.redisCommands.map((c) => `| ${c.command} | ${c.calls} | ${c.usecPerCall} |`),
     '',
-    last.system.slowlog.length === 0 ? 'SLOWLOG: nothing over the server\'s threshold during the run.'
-      : `SLOWLOG during the run:\n\n${last.system.slowlog.map((e) => `- ${e.at}: ${e.micros} µs, \`${e.command}\``).join('\n')}`,
+    slowlogSummary(last.system.slowlog),
     '',
     '## EXPLAIN ANALYZE of each insert (last round, one batch, half of the keys already stored)',
     '',

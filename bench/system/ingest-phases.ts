@@ -7,7 +7,7 @@ export type IngestResults = {
   /** One event a request, as fast as `connections` closed-loop clients go. */
   single: ServerCosted<LoadResult>;
   /** One event a request at half of `single`'s accepted rate, paced: the latency a publisher sees with headroom. */
-  halfRate: LoadResult & { targetRate: number };
+  halfRate: ServerCosted<LoadResult> & { targetRate: number };
   /** `batch` events a request, as fast as the clients go. */
   batch: ServerCosted<LoadResult> & { eventsPerSecond: number };
 };
@@ -44,7 +44,7 @@ export async function measureIngest(
 
   const targetRate = Math.max(1, Math.floor(single.requestsPerSecond / 2));
   const half = phases.halfRatePhase(targetRate);
-  const halfRate = { ...(await sendPaced(url, bodiesOf(half), targetRate, connections)), targetRate };
+  const halfRate = { ...(await withServerCpu(pid, () => sendPaced(url, bodiesOf(half), targetRate, connections))), targetRate };
   allAccepted('ingest at half rate', halfRate);
   log(`ingest at half rate (${targetRate}/s): p50 ${halfRate.latency.p50} ms, p99 ${halfRate.latency.p99} ms`);
 

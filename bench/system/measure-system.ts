@@ -5,6 +5,7 @@ import { EventQueue } from '../../shared/queue/queue.ts';
 import { expectedAfter, type PhaseData } from '../data/phase-data.ts';
 import type { CpuPart } from '../probes/cpu-split.ts';
 import { commandsBetween, commandStats, redisServerPid, slowlogSince, type CommandStat, type SlowEntry } from '../probes/redis-server.ts';
+import type { Entries } from './compiled-build.ts';
 import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
 import { measureEndToEnd, type EndToEnd } from './end-to-end.ts';
@@ -57,10 +58,11 @@ export async function measureSystem(args: {
   pollers: readonly number[];
   publishers: number;
   connections: number;
+  entries: Entries;
   profileDir: string | null;
   log: (line: string) => void;
 }): Promise<SystemResult> {
-  const { env, log, profileDir } = args;
+  const { env, log, profileDir, entries } = args;
   const queue = new EventQueue(args.redis, args.prefix);
   const commandsBefore = await commandStats(args.redis);
   const startedAt = Date.now();
@@ -72,15 +74,15 @@ export async function measureSystem(args: {
   };
   try {
     const [ingest, stats] = await Promise.all([
-      startMember('ingest', 'functions/ingest/server.ts', env, profileDir),
-      startMember('stats', 'functions/stats/server.ts', env, profileDir),
+      startMember('ingest', entries.of('functions/ingest/server.ts'), env, profileDir),
+      startMember('stats', entries.of('functions/stats/server.ts'), env, profileDir),
     ]);
     running.push(ingest, stats);
     const measured = await measureIngest(`${ingest.url}/publish`, ingest.pid, args.phases, args.connections, log);
     const sent = [...measured.sent];
     let received = sent.reduce((n, p) => n + p.plan.total, 0);
 
-    const worker = await startMember('process', 'functions/process/server.ts', { ...env, WORKERS: String(args.workers) }, profileDir);
+    const worker = await startMember('process', entries.of('functions/process/server.ts'), { ...env, WORKERS: String(args.workers) }, profileDir);
     running.push(worker);
     // The worker drains from its first moment, before it answers /healthz: time what is left from then.
     const drainStarted = performance.now();
@@ -109,7 +111,9 @@ export async function measureSystem(args: {
       `(accepted at ${Math.round(endToEnd.publish.eventsPerSecond)} events/s)`);
     await stop(worker);
 
-    const curve = await measurePollerCurve({ pollers: args.pollers, phaseFor: args.phases.curvePhase, queue, receivedBefore: received, env, profileDir, log });
+    const curve = await measurePollerCurve({
+      pollers: args.pollers, phaseFor: args.phases.curvePhase, queue, receivedBefore: received, env, entry: entries.of('functions/process/server.ts'), profileDir, log,
+    });
     sent.push(...curve.sent);
     processes.push(...curve.processes);
 

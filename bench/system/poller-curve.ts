@@ -18,6 +18,8 @@ export async function measurePollerCurve(args: {
   queue: EventQueue;
   receivedBefore: number;
   env: Record<string, string>;
+  /** The process function's entry, source or compiled. */
+  entry: string;
   profileDir: string | null;
   log: (line: string) => void;
 }): Promise<{ points: PollerPoint[]; sent: PhaseData[]; processes: MemberReport[] }> {
@@ -28,7 +30,7 @@ export async function measurePollerCurve(args: {
   for (const pollers of args.pollers) {
     const phase = args.phaseFor(pollers);
     const messages = [...requestsOf(phase)].map((events, i) => ({ id: `${phase.name}-${i}`, at: Date.now(), events }));
-    const member = await startMember(`process-${pollers}-pollers`, 'functions/process/server.ts', { ...args.env, WORKERS: String(pollers) }, args.profileDir);
+    const member = await startMember(`process-${pollers}-pollers`, args.entry, { ...args.env, WORKERS: String(pollers) }, args.profileDir);
     try {
       const started = performance.now();
       await Promise.all(messages.map((message) => args.queue.enqueue(message, Number.MAX_SAFE_INTEGER)));
