@@ -1,9 +1,9 @@
 // `npm run dlq -- list | replay | drop`: look at dead letters, put them back in the queue, or delete them.
 // Reaches the Redis of REDIS_URL under QUEUE_PREFIX, as the functions do.
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../shared/config/config.ts';
 import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
+import { createRedis, readyWithin } from '../shared/queue/redis.ts';
 
 const USAGE = `usage: npm run dlq -- <command> [positions...] [--all]
   list                 the dead letters, newest first, numbered from 1
@@ -18,7 +18,11 @@ if (values.help || !command || !['list', 'replay', 'drop'].includes(command)) {
 }
 
 const config = loadConfig(process.env);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+const redis = createRedis(config.redisUrl, 'dlq');
+if (!(await readyWithin(redis, 5_000))) {
+  console.error(`Redis does not answer at ${config.redisUrl}`);
+  process.exit(1);
+}
 const queue = new EventQueue(redis, config.queuePrefix);
 
 function choose(letters: ParkedLetter[]): ParkedLetter[] {
