@@ -78,5 +78,20 @@ describe('processBatch', () => {
     expect(result).toMatchObject({ events: 0, deadLettered: 2, acknowledged: true });
     expect(await h.redis.hget(h.queue.keys.attempts, 'crashy')).toBeNull();
     await invariant();
+    // A worker that held it long ago and commits only now finds it parked, and stores nothing of it.
+    const { storeMessages } = await import('../../shared/db/event.repository.ts');
+    const late = await h.db.transaction().execute((trx) => storeMessages(trx, [message('crashy', ['c1', 'c2'])], 2));
+    expect(late).toMatchObject({ fresh: 0, redelivered: 1, unique: 0 });
+    await invariant();
+  });
+
+  it('does not park a message over its attempts that a late worker already committed', async () => {
+    const { storeMessages } = await import('../../shared/db/event.repository.ts');
+    await h.queue.enqueue(message('late', ['l1']), 1000);
+    await h.db.transaction().execute((trx) => storeMessages(trx, [message('late', ['l1'])], 3));
+    await h.redis.hset(h.queue.keys.attempts, 'late', '3');
+    const result = await h.processBatch(await claimAll(), 0, never);
+    expect(result).toMatchObject({ deadLettered: 0, redelivered: 1, acknowledged: true });
+    await invariant();
   });
 });

@@ -43,10 +43,10 @@ export function createBatchProcessor({ db, queue, config, logger, metrics }: Bat
    * the batch to find the refused messages, so that the good ones are stored.
    */
   async function storeIsolatingPoison(
-    messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>,
+    messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>, park: ReadonlySet<string>,
   ): Promise<StoreOutcome[]> {
     try {
-      return [await db.transaction().execute((trx) => storeMessages(trx, messages, shard))];
+      return [await db.transaction().execute((trx) => storeMessages(trx, messages, shard, park))];
     } catch (error) {
       if (!isDataError(error)) throw error;
       if (messages.length === 1) {
@@ -56,18 +56,20 @@ export function createBatchProcessor({ db, queue, config, logger, metrics }: Bat
       }
       const half = Math.ceil(messages.length / 2);
       return [
-        ...(await storeIsolatingPoison(messages.slice(0, half), shard, dead, attempts)),
-        ...(await storeIsolatingPoison(messages.slice(half), shard, dead, attempts)),
+        ...(await storeIsolatingPoison(messages.slice(0, half), shard, dead, attempts, park)),
+        ...(await storeIsolatingPoison(messages.slice(half), shard, dead, attempts, park)),
       ];
     }
   }
 
   /** Retries transient failures (PostgreSQL down, deadlock, timeout) with jittered backoff until `signal` aborts. */
-  async function storeWithRetry(messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>, signal: AbortSignal) {
+  async function storeWithRetry(
+    messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>, park: ReadonlySet<string>, signal: AbortSignal,
+  ) {
     for (let attempt = 0; ; attempt++) {
       const deadBefore = dead.length;
       try {
-        return await storeIsolatingPoison(messages, shard, dead, attempts);
+        return await storeIsolatingPoison(messages, shard, dead, attempts, park);
       } catch (error) {
         dead.length = deadBefore;
         if (signal.aborted) throw new StoreAbortedError(error);
@@ -79,15 +81,11 @@ export function createBatchProcessor({ db, queue, config, logger, metrics }: Bat
     }
   }
 
-  /** Messages claimed too often without an acknowledgement are parked, unless an earlier delivery committed them. */
+  /** How often each message was claimed without an acknowledgement, and those at the limit, to be parked. */
   async function overAttempted(messages: QueueMessage[]) {
     const counts = await queue.attempts(messages.map((m) => m.id));
     const attempts = new Map(messages.map((m, i) => [m.id, counts[i] ?? 0]));
-    const over = messages.filter((m) => (attempts.get(m.id) ?? 0) >= config.maxAttempts);
-    if (over.length === 0) return { attempts, over: new Set<string>() };
-    const committed = await db.selectFrom('processed_messages').select('message_id').where('message_id', 'in', over.map((m) => m.id)).execute();
-    const done = new Set(committed.map((r) => r.message_id));
-    return { attempts, over: new Set(over.filter((m) => !done.has(m.id)).map((m) => m.id)) };
+    return { attempts, over: new Set(messages.filter((m) => (attempts.get(m.id) ?? 0) >= config.maxAttempts).map((m) => m.id)) };
   }
 
   return async function processBatch(batch: ClaimedBatch, shard: number, signal: AbortSignal): Promise<BatchResult> {
@@ -108,16 +106,16 @@ export function createBatchProcessor({ db, queue, config, logger, metrics }: Bat
         }
       }
       const { attempts, over } = await overAttempted(good);
-      const toStore = good.filter((m) => !over.has(m.id));
-      for (const m of good) if (over.has(m.id)) dead.push(deadLetterOf(m, `no acknowledgement after ${attempts.get(m.id)} attempts`, attempts.get(m.id) ?? 0));
-
-      const eventsToStore = toStore.reduce((sum, m) => sum + m.events.length, 0);
+      const eventsToStore = good.reduce((sum, m) => sum + (over.has(m.id) ? 0 : m.events.length), 0);
       logger.info({ batch_id: batch.batchId, messages: batch.messages.length, events: eventsToStore }, 'Processing event');
       if (logger.isLevelEnabled('debug')) {
-        for (const m of toStore) for (const e of m.events) logger.debug({ batch_id: batch.batchId, message_id: m.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
+        for (const m of good) for (const e of m.events) logger.debug({ batch_id: batch.batchId, message_id: m.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
       }
 
-      const outcomes = toStore.length > 0 ? await storeWithRetry(toStore, shard, dead, attempts, signal) : [];
+      const outcomes = good.length > 0 ? await storeWithRetry(good, shard, dead, attempts, over, signal) : [];
+      for (const m of outcomes.flatMap((o) => o.parked)) {
+        dead.push(deadLetterOf(m, `no acknowledgement after ${attempts.get(m.id)} attempts`, attempts.get(m.id) ?? 0));
+      }
       const result = summarise(batch, outcomes, dead);
       logCommitted(result, outcomes);
 

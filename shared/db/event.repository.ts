@@ -10,6 +10,8 @@ export type StoreOutcome = {
   fresh: number;
   /** Messages already committed by an earlier delivery: nothing of them is counted again. */
   redelivered: number;
+  /** Messages of `park` whose id this call recorded: to be dead-lettered, never stored. */
+  parked: QueueMessage[];
   events: number;
   unique: number;
   duplicates: number;
@@ -28,9 +30,15 @@ const byKey = (a: Event, b: Event) =>
  * this worker's counter shard. Rows and counters are written in key order, so
  * concurrent workers lock in the same order and never deadlock.
  *
+ * The ids in `park` are recorded without storing their events, for messages
+ * about to be dead-lettered: recording the id is what makes "parked" and
+ * "committed by a late worker" exclude each other, whichever comes first.
+ *
  * @example await db.transaction().execute((trx) => storeMessages(trx, messages, 3))
  */
-export async function storeMessages(trx: Transaction<Database>, messages: QueueMessage[], shard: number): Promise<StoreOutcome> {
+export async function storeMessages(
+  trx: Transaction<Database>, messages: QueueMessage[], shard: number, park: ReadonlySet<string> = new Set(),
+): Promise<StoreOutcome> {
   const ids = [...new Set(messages.map((m) => m.id))].sort();
   const claimedIds = await sql<{ message_id: string }>`
     INSERT INTO processed_messages (message_id)
@@ -38,7 +46,9 @@ export async function storeMessages(trx: Transaction<Database>, messages: QueueM
     ON CONFLICT DO NOTHING
     RETURNING message_id`.execute(trx);
   const freshIds = new Set(claimedIds.rows.map((r) => r.message_id));
-  const fresh = messages.filter((m) => freshIds.delete(m.id));
+  const claimed = messages.filter((m) => freshIds.delete(m.id));
+  const parked = claimed.filter((m) => park.has(m.id));
+  const fresh = claimed.filter((m) => !park.has(m.id));
 
   // The first event of a key in arrival order is the one stored.
   const firstOfKey = new Map<string, Event>();
@@ -78,7 +88,8 @@ export async function storeMessages(trx: Transaction<Database>, messages: QueueM
   const unique = inserted.length;
   return {
     fresh: fresh.length,
-    redelivered: messages.length - fresh.length,
+    redelivered: messages.length - claimed.length,
+    parked,
     events,
     unique,
     duplicates: events - unique,

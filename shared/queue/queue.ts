@@ -124,12 +124,17 @@ export class EventQueue {
     return records.map((record) => ({ ...(JSON.parse(record) as Omit<ParkedLetter, 'record'>), record }));
   }
 
-  /** Puts a dead letter back in the queue; false when it was no longer parked. */
+  /**
+   * Puts a dead letter back in the queue; false when it was no longer parked.
+   * It goes back under a new id: its old id may be recorded in PostgreSQL as
+   * parked, and under that id it would be taken for committed and skipped.
+   */
   async replay(letter: ParkedLetter): Promise<boolean> {
     const decoded = decodeMessage(letter.raw);
-    const id = decoded.ok ? decoded.message.id : '';
+    const raw = decoded.ok ? encodeMessage({ ...decoded.message, id: randomUUID() }) : letter.raw;
+    const oldId = decoded.ok ? decoded.message.id : '';
     const result = await this.#scripts.aggReplay(
-      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, letter.raw, letter.events, id,
+      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, raw, letter.events, oldId,
     );
     return result === 1;
   }
