@@ -48,10 +48,10 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
         const result = await processBatch(batch, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
         return c.json({ processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered }, 200);
       } catch (error) {
-        if (!(error instanceof StoreAbortedError)) throw error;
-        // Already counted as received: a poller stores it once PostgreSQL is back.
+        // Already counted as received: the batch goes back to the queue and a poller stores it.
         await queue.release(batch.batchId).catch(() => undefined);
-        throw unavailable('postgres', error);
+        // processBatch gives up only on PostgreSQL (StoreAbortedError); anything else it throws is a Redis read.
+        throw unavailable(error instanceof StoreAbortedError ? 'postgres' : 'redis', error);
       }
     })
     .onError(errorHandler(logger, metrics))

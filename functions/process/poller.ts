@@ -71,7 +71,8 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
           await queue.release(batch.batchId).catch(() => undefined);
           logger.warn({ batch_id: batch.batchId }, 'Returned unfinished batch to the queue');
         } else {
-          logger.error({ err: error, batch_id: batch.batchId }, 'Batch failed; it is redelivered when its lease runs out');
+          logger.error({ err: error, batch_id: batch.batchId }, 'Batch failed; returning it to the queue');
+          await queue.release(batch.batchId).catch(() => undefined); // else its lease runs out
           await sleep(backoffMs(1, 100, 1_000), signal);
         }
       } finally {
@@ -96,8 +97,11 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
         controller.abort();
         clearInterval(reaper);
         clearInterval(pruner);
+        const grace = new AbortController();
         const finished = Promise.allSettled(loops).then(() => true);
-        if (!(await Promise.race([finished, sleep(graceMs).then(() => false)]))) {
+        const inTime = await Promise.race([finished, sleep(graceMs, grace.signal).then(() => false)]);
+        grace.abort(); // the grace timer must not keep a stopped process alive
+        if (!inTime) {
           await Promise.allSettled([...inFlight].map((batchId) => queue.release(batchId)));
           logger.warn({ batches: inFlight.size }, 'Returned unfinished batches to the queue');
         }

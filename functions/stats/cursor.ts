@@ -7,5 +7,6 @@ export const encodeCursor = (seq: string): string => Buffer.from(`s:${seq}`).toS
 export function decodeCursor(cursor: string): string | null {
   if (cursor.length > 64) return null;
   const match = /^s:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match?.[1] ?? null;
+  // A sequence is a PostgreSQL bigint: past its range the query itself would fail.
+  return match?.[1] !== undefined && BigInt(match[1]) <= 9_223_372_036_854_775_807n ? match[1] : null;
 }

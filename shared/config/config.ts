@@ -38,8 +38,10 @@ const EnvSchema = v.object({
   // Ingest limits (the contract's event table and request limits).
   MAX_BODY_BYTES: int(5 * 1024 * 1024, 1),
   MAX_EVENTS_PER_REQUEST: int(1000, 1),
-  MAX_TOPIC_LENGTH: int(128, 1, 10_000),
-  MAX_EVENT_ID_LENGTH: int(128, 1, 10_000),
+  // topic and event_id form the unique key's index entry, which PostgreSQL caps near 2,700 bytes:
+  // 256 characters each, at up to 4 bytes a character, stays under it.
+  MAX_TOPIC_LENGTH: int(128, 1, 256),
+  MAX_EVENT_ID_LENGTH: int(128, 1, 256),
   MAX_SOURCE_LENGTH: int(128, 1, 10_000),
   MAX_PAYLOAD_BYTES: int(64 * 1024, 2),
   MAX_PAYLOAD_DEPTH: int(32, 1, 1000),

@@ -53,7 +53,9 @@ export function decodeMessage(raw: string): DecodedMessage {
     return refuse('not valid JSON');
   }
   const m = parsed as Partial<QueueMessage> | null;
-  if (typeof m !== 'object' || m === null || !isText(m.id) || !Array.isArray(m.events)) return refuse('not a {id, events} message');
+  // The scripts find a message's id by its place (`N|{"id":...`): another field order would go unseen by them.
+  const envelope = raw.startsWith('{"id":"', bar + 1);
+  if (!envelope || typeof m !== 'object' || m === null || !isText(m.id) || !Array.isArray(m.events)) return refuse('not a {id, events} message');
   if (m.events.length !== prefix) return refuse('event count does not match its prefix');
   if (!m.events.every(looksLikeEvent)) return refuse('an event lacks a required field', prefix);
   return { ok: true, raw, message: m as QueueMessage };

@@ -118,12 +118,27 @@ describe('leases', () => {
     expect(await queue.ack(batch.batchId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(true);
   });
 
-  it('release hands a batch back at once', async () => {
+  it('release hands a batch back at once, in order, without counting an attempt', async () => {
     await queue.enqueue(message('m1'), 100);
-    const batch = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 60_000 }))!;
-    await queue.release(batch.batchId);
+    await queue.enqueue(message('m2'), 100);
+    const batch = (await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 60_000 }))!;
+    expect(await queue.release(batch.batchId)).toBe(2);
     expect(await queue.extend(batch.batchId, 1000)).toBe(false);
-    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+    expect(await queue.release(batch.batchId)).toBe(0);
+    expect(await queue.attempts(['m1', 'm2'])).toEqual([0, 0]);
+    const again = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
+    expect(again && idsOf(again.messages)).toEqual(['m1', 'm2']);
+  });
+
+  it('returns several expired batches so that the first to expire is claimed first', async () => {
+    for (const id of ['a', 'b', 'c']) await queue.enqueue(message(id), 100);
+    await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 30 });
+    await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 60 });
+    await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 90 });
+    await waitFor(async () => (await r.redis.zcount(queue.keys.leases, '-inf', String(Date.now() - 5))) === 3, { what: 'all three leases to expire' });
+    expect(await queue.reapExpired()).toBe(3);
+    const again = await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 });
+    expect(again && idsOf(again.messages)).toEqual(['a', 'b', 'c']);
   });
 
   it('enqueueClaimed counts the message in and leases it to the caller', async () => {
@@ -145,6 +160,7 @@ describe('messages', () => {
     ['garbage', 'no event count prefix', 0],
     ['3|not json', 'not valid JSON', 0],
     ['1|{"id":"x"}', 'not a {id, events} message', 0],
+    ['1|{"events":[],"id":"x"}', 'not a {id, events} message', 0],
     ['2|{"id":"x","events":[]}', 'event count does not match its prefix', 0],
     ['1|{"id":"x","events":[{"topic":"t"}]}', 'an event lacks a required field', 1],
   ])('refuses %j: %s', (raw, reason, count) => {

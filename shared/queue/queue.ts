@@ -15,6 +15,7 @@ const SCRIPTS = {
   aggAck: { lua: script('ack'), numberOfKeys: 5 },
   aggReap: { lua: script('reap'), numberOfKeys: 3 },
   aggReplay: { lua: script('replay'), numberOfKeys: 4 },
+  aggRelease: { lua: script('release'), numberOfKeys: 3 },
 } as const;
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
@@ -101,9 +102,9 @@ export class EventQueue {
     return result === 1;
   }
 
-  /** Gives a batch back at once (its lease ends now), for a worker that stops before finishing it. */
-  async release(batchId: string): Promise<void> {
-    if (await this.extend(batchId, -1)) await this.reapExpired();
+  /** Gives a batch back at once, for a worker that stops before finishing it; no attempt is counted. */
+  async release(batchId: string): Promise<number> {
+    return (await this.#scripts.aggRelease(this.keys.leases, this.keys.queue, this.keys.processing(batchId), batchId)) as number;
   }
 
   /** Returns the messages of expired leases to the queue; the number of messages returned. */

@@ -105,8 +105,16 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await running.onStop?.();
+    // Requests in flight get half the budget (a stalled client must not hold back the rest);
+    // the background work stops meanwhile, not after.
+    const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
+    const cutOff = requestsDone.then(() => true);
+    await Promise.all([
+      Promise.race([cutOff, sleep(config.shutdownTimeoutMs / 2).then(() => false)]).then((done) => {
+        if (!done && 'closeAllConnections' in server) server.closeAllConnections();
+      }),
+      running.onStop?.(),
+    ]);
     // A client stuck in a statement would hold the pool open: close what closes in time, then go.
     const closed = Promise.allSettled([redis?.quit(), db?.destroy()]);
     await Promise.race([closed, sleep(Math.min(2_000, config.shutdownTimeoutMs / 4))]);

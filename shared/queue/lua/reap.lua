@@ -7,7 +7,9 @@ local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', nowMs, 'LIMIT', 0, tonumber(ARGV[2]))
 local returned = 0
-for _, batch in ipairs(expired) do
+-- Latest expiry first, so the batch that expired first ends nearest the tail and is claimed first.
+for b = #expired, 1, -1 do
+  local batch = expired[b]
   local key = ARGV[1] .. batch
   local items = redis.call('LRANGE', key, 0, -1)
   -- Newest first, so that the oldest ends at the tail, where claims take from.
