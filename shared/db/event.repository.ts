@@ -68,12 +68,14 @@ export async function storeMessages(
 
   let inserted: Array<{ topic: string; event_id: string }> = [];
   if (rows.length > 0) {
-    // One JSON parameter that PostgreSQL unpacks: no per-row parameters, no array escaping in Node.
+    // Column arrays that PostgreSQL unnests: measured at about half the server CPU a row of
+    // json_to_recordset over one JSON document (bench/ceilings).
     const result = await sql<{ topic: string; event_id: string }>`
       INSERT INTO events (topic, event_id, "timestamp", source, payload)
-      SELECT r.topic, r.event_id, r."timestamp", r.source, r.payload
-      FROM json_to_recordset(${JSON.stringify(rows)}::json)
-        AS r(topic text, event_id text, "timestamp" timestamptz, source text, payload jsonb)
+      SELECT * FROM unnest(
+        ${rows.map((e) => e.topic)}::text[], ${rows.map((e) => e.event_id)}::text[],
+        ${rows.map((e) => e.timestamp)}::timestamptz[], ${rows.map((e) => e.source)}::text[],
+        ${rows.map((e) => JSON.stringify(e.payload))}::jsonb[])
       ON CONFLICT (topic, event_id) DO NOTHING
       RETURNING topic, event_id`.execute(trx);
     inserted = result.rows;
