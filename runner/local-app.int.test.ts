@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { documentedRoutes, responseProblems } from '../shared/openapi/conformance.ts';
+import { documentedRoutes, responseProblems } from '../test/support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../shared/openapi/document.ts';
 import { createHarness, event, type Harness } from '../test/support/harness.ts';
 import { createGatewayApp } from './gateway.ts';

@@ -13,7 +13,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { EventQueue } from '../queue/queue.ts';
 import { createRedis } from '../queue/redis.ts';
 import { readinessOf } from '../runtime/readiness.ts';
-import { answerOf, documentedAnswers, documentedRoutes, responseProblems } from './conformance.ts';
+import { answerOf, documentedAnswers, documentedRoutes, responseProblems } from '../../test/support/openapi/conformance.ts';
 import { functionDocument, type FunctionName } from './document.ts';
 
 // Every documented status and body shape is produced by the real apps (over a real

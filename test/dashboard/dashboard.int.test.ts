@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventsBetween, expectedCounts, planRun } from '../../loadtest/lib/events.js';
-import { responseProblems } from '../../shared/openapi/conformance.ts';
+import { responseProblems } from '../support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../../shared/openapi/document.ts';
 import { startFunction, type FunctionProcess } from '../support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';

@@ -1,4 +1,4 @@
-import type { JsonSchema } from './body-schemas.ts';
+import type { JsonSchema } from '../../../shared/openapi/body-schemas.ts';
 
 // Keywords that only describe: they constrain nothing.
 const ANNOTATIONS = new Set(['description', 'default', 'title', 'examples']);

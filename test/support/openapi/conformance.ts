@@ -1,5 +1,5 @@
 import { schemaProblems } from './check-schema.ts';
-import type { OpenApiDocument } from './document.ts';
+import type { OpenApiDocument } from '../../../shared/openapi/document.ts';
 
 type Method = 'get' | 'post';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../config/config.ts';
+import { defaultConfig } from '../../../shared/config/config.ts';
 import { schemaProblems } from './check-schema.ts';
-import { functionDocument } from './document.ts';
+import { functionDocument } from '../../../shared/openapi/document.ts';
 
 const document = functionDocument('stats', defaultConfig().limits);
 const check = (name: string, value: unknown) => schemaProblems(document, { $ref: `#/components/schemas/${name}` }, value);
