@@ -9,7 +9,7 @@ import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
 
 export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger; db: Db };
 
-/** How long the ids of committed messages are kept to recognise a redelivery (see pruneProcessedMessages). */
+/** How long the ids of committed messages are kept: redeliveries come within leases and outages, so days are a wide margin. */
 const PROCESSED_ID_RETENTION_MS = 7 * 24 * 3_600_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
