@@ -67,8 +67,9 @@ const processedMessages = async () => Number((await database.db.selectFrom('proc
 describe('a worker killed mid-batch', () => {
   it('before its commit: the batch is taken over when the lease runs out, and counted once', async () => {
     const lock = await lockWrites();
-    const doomed = await startWorker(3_000);
+    // Queued before the worker starts, so that its first claim takes every message.
     const plan = await enqueue(500, 1);
+    const doomed = await startWorker(3_000);
     await waitFor(async () => (await redis.zcard(queue.keys.leases)) > 0, { what: 'the doomed worker to claim' });
     await doomed.kill();
     await lock.release();
@@ -80,8 +81,9 @@ describe('a worker killed mid-batch', () => {
 
   it('after its commit, before its acknowledgement: the redelivered batch is recognised and only acknowledged', async () => {
     const lock = await lockWrites();
-    const doomed = await startWorker(3_000);
+    // Queued before the worker starts, so that its first claim takes every message.
     const plan = await enqueue(300, 2);
+    const doomed = await startWorker(3_000);
     await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the doomed worker to claim everything' }).catch((e) => { throw new Error(`${e}\n${doomed.output()}`); });
     // Redis refuses writes from now on, so the acknowledgement cannot happen; the commit can.
     await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
@@ -97,9 +99,9 @@ describe('a worker killed mid-batch', () => {
 
   it('a live but slow worker renews its lease and keeps its batch', async () => {
     const lock = await lockWrites();
+    const plan = await enqueue(200, 3);
     // Renewals every third of the lease leave room for a busy machine's event-loop lag.
     const slow = await startWorker(2_000);
-    const plan = await enqueue(200, 3);
     await waitFor(async () => (await redis.llen(queue.keys.queue)) === 0, { what: 'the slow worker to claim everything' });
     const rival = await startWorker(2_000);
     // Stuck for several lease lengths; the rival must not get the batch.
