@@ -18,7 +18,7 @@ export type Ceilings = {
   productStore: InsertRun[];
   plans: InsertPlan[];
   redis: RedisCeiling;
-  /** Claiming a backlog of the run's messages dry: the product's script and the windowed prototype. */
+  /** Claiming a backlog of the run's messages dry with the product's script. */
   claims: ClaimRun[];
   hono: { single: ServerCosted<LoadResult>; batch: ServerCosted<LoadResult>; peakRssMb: number };
 };
