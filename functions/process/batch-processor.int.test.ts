@@ -85,6 +85,19 @@ describe('processBatch', () => {
     await invariant();
   });
 
+  it('parks again a message whose first parking never reached Redis (its acknowledgement was lost)', async () => {
+    const { storeMessages } = await import('../../shared/db/event.repository.ts');
+    await h.queue.enqueue(message('lost-park', ['p1', 'p2']), 1000);
+    // The first parking committed its record, then the worker died before its acknowledgement.
+    await h.db.transaction().execute((trx) => storeMessages(trx, [message('lost-park', ['p1', 'p2'])], 4, new Set(['lost-park'])));
+    await h.redis.hset(h.queue.keys.attempts, 'lost-park', '4');
+    const before = await h.queue.counters();
+    const result = await h.processBatch(await claimAll(), 0, never);
+    expect(result).toMatchObject({ deadLettered: 2, redelivered: 0, acknowledged: true });
+    expect(await h.queue.counters()).toEqual({ ...before, pending: before.pending - 2, deadLettered: before.deadLettered + 2 });
+    await invariant();
+  });
+
   it('does not park a message over its attempts that a late worker already committed', async () => {
     const { storeMessages } = await import('../../shared/db/event.repository.ts');
     await h.queue.enqueue(message('late', ['l1']), 1000);

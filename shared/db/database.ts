@@ -16,6 +16,8 @@ export interface EventTable {
 export interface ProcessedMessageTable {
   message_id: string;
   processed_at: Generated<Date>;
+  /** Recorded for a dead-lettered message rather than for committed events. */
+  parked: Generated<boolean>;
 }
 
 /**

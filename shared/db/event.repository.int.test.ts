@@ -118,7 +118,7 @@ describe('migrations', () => {
       const { createDb } = await import('./database.ts');
       const dbs = Array.from({ length: 4 }, () => createDb(fresh.url, 2));
       const results = await Promise.all(dbs.map((db) => migrateToLatest(db)));
-      expect(results.flat()).toEqual(['2026-11-25T00-00_initial-schema']);
+      expect(results.flat()).toEqual(['2026-11-25T00-00_initial-schema', '2026-11-25T01-00_parked-flag']);
       await Promise.all(dbs.map((db) => db.destroy()));
     } finally {
       await fresh.drop();

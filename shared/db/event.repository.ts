@@ -41,14 +41,21 @@ export async function storeMessages(
 ): Promise<StoreOutcome> {
   const ids = [...new Set(messages.map((m) => m.id))].sort();
   const claimedIds = await sql<{ message_id: string }>`
-    INSERT INTO processed_messages (message_id)
-    SELECT id FROM unnest(${ids}::text[]) AS t(id)
+    INSERT INTO processed_messages (message_id, parked)
+    SELECT id, parked FROM unnest(${ids}::text[], ${ids.map((id) => park.has(id))}::boolean[]) AS t(id, parked)
     ON CONFLICT DO NOTHING
     RETURNING message_id`.execute(trx);
   const freshIds = new Set(claimedIds.rows.map((r) => r.message_id));
   const claimed = messages.filter((m) => freshIds.delete(m.id));
-  const parked = claimed.filter((m) => park.has(m.id));
   const fresh = claimed.filter((m) => !park.has(m.id));
+  // A message parked before whose dead letter never reached Redis (its acknowledgement was lost) comes back
+  // under its recorded id: it is parked again, not taken for committed.
+  const seenBefore = messages.filter((m) => park.has(m.id) && !claimed.includes(m));
+  const parkedBefore = seenBefore.length === 0 ? new Set<string>() : new Set((await trx
+    .selectFrom('processed_messages').select('message_id')
+    .where('message_id', 'in', seenBefore.map((m) => m.id)).where('parked', '=', true)
+    .execute()).map((r) => r.message_id));
+  const parked = messages.filter((m) => park.has(m.id) && (claimed.includes(m) || parkedBefore.has(m.id)));
 
   // The first event of a key in arrival order is the one stored.
   const firstOfKey = new Map<string, Event>();
@@ -90,7 +97,7 @@ export async function storeMessages(
   const unique = inserted.length;
   return {
     fresh: fresh.length,
-    redelivered: messages.length - claimed.length,
+    redelivered: messages.length - fresh.length - parked.length,
     parked,
     events,
     unique,
