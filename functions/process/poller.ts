@@ -4,7 +4,7 @@ import type { Db } from '../../shared/db/database.ts';
 import { pruneProcessedMessages } from '../../shared/db/event.repository.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
-import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
+import { backoffMs, settledWithin, sleep } from '../../shared/runtime/backoff.ts';
 import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
 
 export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger; db: Db };
@@ -97,11 +97,7 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
         controller.abort();
         clearInterval(reaper);
         clearInterval(pruner);
-        const grace = new AbortController();
-        const finished = Promise.allSettled(loops).then(() => true);
-        const inTime = await Promise.race([finished, sleep(graceMs, grace.signal).then(() => false)]);
-        grace.abort(); // the grace timer must not keep a stopped process alive
-        if (!inTime) {
+        if (!(await settledWithin(Promise.allSettled(loops), graceMs))) {
           await Promise.allSettled([...inFlight].map((batchId) => queue.release(batchId)));
           logger.warn({ batches: inFlight.size }, 'Returned unfinished batches to the queue');
         }

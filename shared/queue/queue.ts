@@ -46,7 +46,7 @@ export class EventQueue {
   readonly keys: QueueKeys;
   readonly #scripts: Scripts;
 
-  constructor(readonly redis: Redis, prefix: string) {
+  constructor(readonly redis: Redis, readonly prefix: string) {
     this.keys = queueKeys(prefix);
     for (const [name, definition] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, definition);

@@ -10,7 +10,7 @@ import { watchQueue } from '../metrics/queue-gauges.ts';
 import { EventQueue } from '../queue/queue.ts';
 import { createRedis, readyWithin } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
-import { backoffMs, sleep } from './backoff.ts';
+import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
 
 export type Resources<Needs extends { redis: boolean; db: boolean }> = {
@@ -108,16 +108,14 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
     // Requests in flight get half the budget (a stalled client must not hold back the rest);
     // the background work stops meanwhile, not after.
     const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
-    const cutOff = requestsDone.then(() => true);
     await Promise.all([
-      Promise.race([cutOff, sleep(config.shutdownTimeoutMs / 2).then(() => false)]).then((done) => {
+      settledWithin(requestsDone, config.shutdownTimeoutMs / 2).then((done) => {
         if (!done && 'closeAllConnections' in server) server.closeAllConnections();
       }),
       running.onStop?.(),
     ]);
     // A client stuck in a statement would hold the pool open: close what closes in time, then go.
-    const closed = Promise.allSettled([redis?.quit(), db?.destroy()]);
-    await Promise.race([closed, sleep(Math.min(2_000, config.shutdownTimeoutMs / 4))]);
+    await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
     logger.info('Stopped');
     process.exit(0);
   }

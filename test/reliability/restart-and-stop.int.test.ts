@@ -22,9 +22,8 @@ afterEach(async () => {
 });
 afterAll(r.cleanup);
 
-const prefixOf = (q: EventQueue) => q.keys.queue.slice(1, q.keys.queue.indexOf('}'));
 async function start(entry: string, env: Record<string, string> = {}) {
-  const p = await startFunction(entry, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefixOf(queue), ...env });
+  const p = await startFunction(entry, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queue.prefix, ...env });
   started.push(p);
   return p;
 }

@@ -38,7 +38,7 @@ afterEach(async () => {
 
 async function startWorker(leaseMs: number) {
   const worker = await startFunction('functions/process/server.ts', {
-    DATABASE_URL: database.url, REDIS_URL: privateRedis.url, QUEUE_PREFIX: queue.keys.queue.slice(1, queue.keys.queue.indexOf('}')),
+    DATABASE_URL: database.url, REDIS_URL: privateRedis.url, QUEUE_PREFIX: queue.prefix,
     WORKERS: '1', QUEUE_LEASE_MS: String(leaseMs),
   });
   started.push(worker);
