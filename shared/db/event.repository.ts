@@ -45,17 +45,12 @@ export async function storeMessages(
     SELECT id, parked FROM unnest(${ids}::text[], ${ids.map((id) => park.has(id))}::boolean[]) AS t(id, parked)
     ON CONFLICT DO NOTHING
     RETURNING message_id`.execute(trx);
-  const freshIds = new Set(claimedIds.rows.map((r) => r.message_id));
-  const claimed = messages.filter((m) => freshIds.delete(m.id));
+  const recorded = new Set(claimedIds.rows.map((r) => r.message_id));
+  const claimed = messages.filter((m) => recorded.delete(m.id)); // an id twice in one batch counts once
   const fresh = claimed.filter((m) => !park.has(m.id));
-  // A message parked before whose dead letter never reached Redis (its acknowledgement was lost) comes back
-  // under its recorded id: it is parked again, not taken for committed.
-  const seenBefore = messages.filter((m) => park.has(m.id) && !claimed.includes(m));
-  const parkedBefore = seenBefore.length === 0 ? new Set<string>() : new Set((await trx
-    .selectFrom('processed_messages').select('message_id')
-    .where('message_id', 'in', seenBefore.map((m) => m.id)).where('parked', '=', true)
-    .execute()).map((r) => r.message_id));
-  const parked = messages.filter((m) => park.has(m.id) && (claimed.includes(m) || parkedBefore.has(m.id)));
+  const toPark = messages.filter((m) => park.has(m.id));
+  const parkedBefore = await parkedEarlier(trx, toPark.filter((m) => !claimed.includes(m)).map((m) => m.id));
+  const parked = toPark.filter((m) => claimed.includes(m) || parkedBefore.has(m.id));
 
   // The first event of a key in arrival order is the one stored.
   const firstOfKey = new Map<string, Event>();
@@ -105,6 +100,17 @@ export async function storeMessages(
     perTopic,
     droppedKeys: () => droppedKeysOf(fresh, inserted),
   };
+}
+
+/**
+ * Which of these ids, already recorded, were recorded by a parking: such a
+ * message comes back when its dead letter never reached Redis (the
+ * acknowledgement was lost), and is parked again rather than taken for committed.
+ */
+async function parkedEarlier(trx: Transaction<Database>, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await trx.selectFrom('processed_messages').select('message_id').where('message_id', 'in', ids).where('parked', '=', true).execute();
+  return new Set(rows.map((r) => r.message_id));
 }
 
 function droppedKeysOf(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>) {
