@@ -1,10 +1,17 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalApp } from '../../runner/local-app.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import { countEvents } from '../../shared/db/event.repository.ts';
+import { createMetrics } from '../../shared/metrics/metrics.ts';
+import { EventQueue } from '../../shared/queue/queue.ts';
+import { createRedis } from '../../shared/queue/redis.ts';
+import { readinessOf } from '../../shared/runtime/readiness.ts';
 import { createHarness, event, postJson, type Harness } from '../../test/support/harness.ts';
-import { startFunction } from '../../test/support/processes.ts';
+import { freePort, startFunction } from '../../test/support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
 import { waitFor } from '../../test/support/wait.ts';
+import { createIngestApp } from './app.ts';
 
 // `POST /publish?wait=true` over a real Redis and PostgreSQL: the outcome of each event
 // comes back from the process side through Redis, in request order, and no key stays behind.
@@ -134,6 +141,23 @@ describe('with no poller running', () => {
     expect((await h.queue.counters()).received).toBe(before);
     expect(await waitKeys(h)).toEqual([]);
   });
+});
+
+it('answers 503 at once while Redis is away, as any publish', async () => {
+  const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, 'wait-away');
+  redis.on('error', () => undefined);
+  try {
+    await waitFor(() => redis.status === 'reconnecting', { what: 'the client to find Redis away' });
+    const deps = { config: defaultConfig(), logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: readinessOf({ redis }) };
+    const ingest = createIngestApp({ ...deps, queue: new EventQueue(redis, 'wait-away') });
+    const started = performance.now();
+    const response = await postJson(ingest, '/publish?wait=true', event());
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: 'unavailable', dependency: 'redis' });
+    expect(performance.now() - started).toBeLessThan(1_000); // not held up connecting the subscription
+  } finally {
+    redis.disconnect();
+  }
 });
 
 describe('ingest and process as separate processes', () => {

@@ -131,7 +131,8 @@ export class OutcomeWaiter {
   }
 
   async #listen(): Promise<boolean> {
-    if (this.#closed) return false;
+    // While Redis is away the publish fails at once with 503: no point holding it up to connect.
+    if (this.#closed || !['ready', 'connect', 'connecting'].includes(this.redis.status)) return false;
     if (this.#subscribed) return true; // ioredis subscribes again by itself after a reconnect
     this.#subscriber ??= this.#connect();
     if (!(await readyWithin(this.#subscriber, 2_000))) return false;

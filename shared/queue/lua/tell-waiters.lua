@@ -6,12 +6,14 @@
 local told = 0
 for i = 1, #KEYS, 2 do
   local channel = redis.call('GET', KEYS[i])
-  local ttl = redis.call('PTTL', KEYS[i])
-  if channel and ttl > 0 then
+  if channel then
     -- The outcome lives as long as the waiter key: whoever waits takes it, else both expire.
-    redis.call('SET', KEYS[i + 1], ARGV[i + 1], 'PX', ttl)
-    redis.call('PUBLISH', channel, ARGV[i])
-    told = told + 1
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl > 0 then
+      redis.call('SET', KEYS[i + 1], ARGV[i + 1], 'PX', ttl)
+      redis.call('PUBLISH', channel, ARGV[i])
+      told = told + 1
+    end
   end
 end
 return told
