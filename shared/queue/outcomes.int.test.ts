@@ -9,7 +9,8 @@ const r = testRedis('outcomes');
 const keys = queueKeys(r.prefix);
 const publish = outcomePublisher(r.redis, r.prefix, pino({ level: 'silent' }));
 const waiter = new OutcomeWaiter(r.redis, r.prefix);
-const keysLeft = () => r.redis.keys(`{${r.prefix}}:*`);
+/** Every key under the prefix but the shared `waiting` flag, which expires by itself (tested below). */
+const keysLeft = async () => (await r.redis.keys(`{${r.prefix}}:*`)).filter((key) => key !== keys.waiting);
 afterAll(async () => {
   await waiter.close();
   await r.cleanup();
@@ -43,14 +44,33 @@ it('still finds an outcome whose notification was missed, at the deadline', asyn
   expect(await keysLeft()).toEqual([]);
 });
 
-it('gives each waiter key an expiry, so a waiter that dies leaves nothing for good', async () => {
+it('skips the script while no publisher has waited lately', async () => {
+  await r.redis.del(keys.waiting);
+  await r.redis.set(keys.waiter('unflagged'), keys.outcomeChannel('nobody'), 'PX', 5_000);
+  await publish([{ batchId: 'unflagged', results: ['stored'] }]);
+  expect(await r.redis.exists(keys.outcome('unflagged'))).toBe(0);
+  await r.redis.del(keys.waiter('unflagged'));
+});
+
+it('gives each key an expiry, so a waiter that dies leaves nothing for good', async () => {
   await waiter.expect('dies', 1_000);
   const ttl = await r.redis.pttl(keys.waiter('dies'));
   expect(ttl).toBeGreaterThan(0);
   expect(ttl).toBeLessThanOrEqual(1_000 + 5_000);
+  const flag = await r.redis.pttl(keys.waiting);
+  expect(flag).toBeGreaterThanOrEqual(ttl - 100); // it outlives every waiter key ...
+  expect(flag).toBeLessThanOrEqual(60_000); // ... and then expires (the longest wait above was 60 s)
   await publish([{ batchId: 'dies', results: ['stored'] }]);
   expect(await r.redis.pttl(keys.outcome('dies'))).toBeGreaterThan(0);
   await r.redis.del(keys.waiter('dies'), keys.outcome('dies'));
+});
+
+it('keeps the flag as long as the longest wait, whichever order the waits come in', async () => {
+  await r.redis.del(keys.waiting);
+  await waiter.expect('long', 20_000);
+  await waiter.expect('short', 1_000);
+  expect(await r.redis.pttl(keys.waiting)).toBeGreaterThan(20_000);
+  await r.redis.del(keys.waiter('long'), keys.waiter('short'));
 });
 
 it('ends every wait at once when closed, and then waits no more', async () => {

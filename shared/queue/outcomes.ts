@@ -13,7 +13,8 @@ import { readyWithin } from './redis.ts';
 //    before it enqueues the message, so the outcome cannot come before anyone listens.
 // 2. After the commit, process runs one script for the whole batch: a message with a waiter key
 //    gets its outcome written to an outcome key and its id published on that channel; a message
-//    without one costs a GET.
+//    without one costs a GET. While nobody has waited lately (no `waiting` flag) the batch costs
+//    one EXISTS instead: the script's arguments, a key and an outcome a message, are not even sent.
 // 3. Ingest wakes on the id (or at its deadline), then takes the outcome key and deletes both keys in
 //    one step. A notification lost to a reconnect is made up for by that last read; keys whose waiter
 //    went away expire.
@@ -30,7 +31,7 @@ export type OnCommitted = (outcomes: MessageOutcome[]) => Promise<void> | void;
 const encodeResults = (results: EventStatus[]) => results.map((r) => (r === 'stored' ? 's' : 'd')).join('');
 const decodeResults = (text: string): EventStatus[] => [...text].map((c) => (c === 's' ? 'stored' : 'duplicate'));
 
-const TELL_WAITERS = readFileSync(new URL('./lua/tell-waiters.lua', import.meta.url), 'utf8');
+const script = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 // The waiter key outlives the wait by this much: it must still be there when the outcome is published
 // late in the wait, and the enqueue before the wait takes a moment too.
@@ -44,14 +45,15 @@ const WAITER_KEY_MARGIN_MS = 5_000;
  * @example createBatchProcessor({ ...deps, onCommitted: outcomePublisher(redis, 'agg', logger) })
  */
 export function outcomePublisher(redis: Redis, prefix: string, logger: Logger): OnCommitted {
-  if (!('aggTellWaiters' in redis)) redis.defineCommand('aggTellWaiters', { lua: TELL_WAITERS });
+  if (!('aggTellWaiters' in redis)) redis.defineCommand('aggTellWaiters', { lua: script('tell-waiters') });
   const client = redis as unknown as { aggTellWaiters: (numberOfKeys: number, ...args: string[]) => Promise<number> };
   const keys = queueKeys(prefix);
   return async function publishOutcomes(outcomes) {
     if (outcomes.length === 0) return;
-    const scriptKeys = outcomes.flatMap((o) => [keys.waiter(o.batchId), keys.outcome(o.batchId)]);
-    const args = outcomes.flatMap((o) => [o.batchId, encodeResults(o.results)]);
     try {
+      if ((await redis.exists(keys.waiting)) === 0) return;
+      const scriptKeys = outcomes.flatMap((o) => [keys.waiter(o.batchId), keys.outcome(o.batchId)]);
+      const args = outcomes.flatMap((o) => [o.batchId, encodeResults(o.results)]);
       await client.aggTellWaiters(scriptKeys.length, ...scriptKeys, ...args);
     } catch (error) {
       logger.warn({ err: String(error), messages: outcomes.length }, 'Could not tell waiting publishers; they get 202 when their wait runs out');
@@ -86,6 +88,7 @@ export class OutcomeWaiter {
   #closed = false;
 
   constructor(readonly redis: Redis, prefix: string) {
+    if (!('aggExpectOutcome' in redis)) redis.defineCommand('aggExpectOutcome', { lua: script('expect-outcome'), numberOfKeys: 2 });
     this.#keys = queueKeys(prefix);
     this.#channel = this.#keys.outcomeChannel(randomUUID());
     // A waiter made by the app itself has no owner to close it: it goes with its client.
@@ -103,7 +106,8 @@ export class OutcomeWaiter {
     const told = new Promise<void>((resolve) => (wake = resolve));
     this.#wakers.set(messageId, wake);
     try {
-      await this.redis.set(this.#keys.waiter(messageId), this.#channel, 'PX', waitMs + WAITER_KEY_MARGIN_MS);
+      const client = this.redis as unknown as { aggExpectOutcome: (...args: (string | number)[]) => Promise<number> };
+      await client.aggExpectOutcome(this.#keys.waiter(messageId), this.#keys.waiting, this.#channel, waitMs + WAITER_KEY_MARGIN_MS);
     } catch (error) {
       this.#wakers.delete(messageId);
       throw error;
