@@ -9,8 +9,8 @@ import { readyWithin } from './redis.ts';
 // How a publisher that asked to wait (`POST /publish?wait=true`) learns what became of its events,
 // through Redis only: ingest has no PostgreSQL connection.
 //
-// 1. Ingest writes a waiter key for the message, holding the pub/sub channel of its own process,
-//    before it enqueues the message, so the outcome cannot come before anyone listens.
+// 1. Ingest writes a waiter key for the message, holding the pub/sub channel of its own process, and
+//    extends the `waiting` flag, before it enqueues the message: the outcome cannot come unheard.
 // 2. After the commit, process runs one script for the whole batch: a message with a waiter key
 //    gets its outcome written to an outcome key and its id published on that channel; a message
 //    without one costs a GET. While nobody has waited lately (no `waiting` flag) the batch costs
