@@ -5,6 +5,7 @@ import { startPoller } from '../functions/process/poller.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfig } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
+import { outcomePublisher } from '../shared/queue/outcomes.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
 import { createLocalApp } from './local-app.ts';
 import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
@@ -30,7 +31,7 @@ const setup = await zeroSetup(process.env, createLogger('local', bootLogLevel())
 Object.assign(process.env, setup.env);
 
 await runFunction('local', { redis: true, db: true }, (resources) => {
-  const processBatch = createBatchProcessor(resources);
+  const processBatch = createBatchProcessor({ ...resources, onCommitted: outcomePublisher(resources.redis, resources.config.queuePrefix, resources.logger) });
   const poller = startPoller({ ...resources, processBatch }, resources.config.workers);
   const app = createLocalApp({
     ingest: createIngestApp(resources),

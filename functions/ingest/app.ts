@@ -4,40 +4,85 @@ import type { Config } from '../../shared/config/config.ts';
 import { eventSchema } from '../../shared/event/event.schema.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
-import { backpressure, unavailable } from '../../shared/http/errors.ts';
+import { backpressure, invalidQuery, unavailable } from '../../shared/http/errors.ts';
 import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
+import { OutcomeWaiter, type EventStatus, type PendingOutcome } from '../../shared/queue/outcomes.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 
-export type IngestDeps = { config: Config; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
+export type IngestDeps = {
+  config: Config; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness;
+  /** Where `?wait=true` learns outcomes; made over the queue's client when not given (its owner closes it on stop). */
+  outcomes?: OutcomeWaiter;
+};
+
+/**
+ * The query of a publish: only `wait`, `true` or `false`. Anything else is
+ * refused, as on GET /events: a mistyped `?wiat=true` must not silently answer
+ * 202 to a publisher that meant to wait.
+ */
+function waitRequested(url: string): boolean {
+  const query = new URL(url).searchParams;
+  for (const name of new Set(query.keys())) {
+    if (name !== 'wait') throw invalidQuery(`${name} is not a parameter of this route (only wait is)`);
+  }
+  const values = query.getAll('wait');
+  if (values.length > 1) throw invalidQuery('wait is given more than once');
+  if (values.length === 1 && values[0] !== 'true' && values[0] !== 'false') throw invalidQuery('wait must be true or false');
+  return values[0] === 'true';
+}
+
+const statusCount = (results: EventStatus[], status: EventStatus) => results.filter((r) => r === status).length;
 
 /**
  * The ingest function: validates a request's events, all or none, and pushes
- * them as one queue message; 202 only once Redis has it.
+ * them as one queue message; 202 only once Redis has it. With `?wait=true` it
+ * then waits, up to WAIT_TIMEOUT_MS, to answer 200 with what became of each event.
  */
-export function createIngestApp({ config, queue, logger, metrics, readiness }: IngestDeps) {
+export function createIngestApp({ config, queue, logger, metrics, readiness, outcomes = new OutcomeWaiter(queue.redis, queue.prefix) }: IngestDeps) {
   const schema = eventSchema(config.limits);
 
   async function publish(c: Context) {
+    const wait = waitRequested(c.req.url);
     const events = await readEvents(c.req.raw, config.limits, schema);
     const batchId = randomUUID();
     let outcome: 'queued' | 'full';
+    let pending: PendingOutcome | null = null;
     try {
+      // Marked as waited on before it is queued: its outcome cannot come before anyone listens.
+      if (wait) pending = await outcomes.expect(batchId, config.waitTimeoutMs);
       outcome = await queue.enqueue({ id: batchId, at: Date.now(), events }, config.limits.maxQueueLength);
     } catch (error) {
+      await pending?.cancel();
       throw unavailable('redis', error);
     }
-    if (outcome === 'full') throw backpressure(1);
+    if (outcome === 'full') {
+      await pending?.cancel();
+      throw backpressure(1);
+    }
     metrics.eventsAccepted.inc(events.length);
     metrics.eventsReceived.inc(events.length);
     logger.info({ batch_id: batchId, events: events.length }, 'Enqueued event');
     if (logger.isLevelEnabled('debug')) {
       for (const e of events) logger.debug({ batch_id: batchId, topic: e.topic, event_id: e.event_id }, 'Enqueued event');
     }
-    return c.json({ accepted: events.length, batch_id: batchId }, 202);
+    const accepted = { accepted: events.length, batch_id: batchId };
+    if (!wait) return c.json(accepted, 202);
+
+    const started = performance.now();
+    const results = pending ? await pending.settle(config.waitTimeoutMs) : null;
+    const waitedMs = Math.round(performance.now() - started);
+    if (results === null) {
+      logger.info({ batch_id: batchId, waited_ms: waitedMs, listening: pending !== null }, 'Not stored within the wait; answered 202');
+      return c.json(accepted, 202);
+    }
+    const stored = statusCount(results, 'stored');
+    const duplicates = statusCount(results, 'duplicate');
+    logger.info({ batch_id: batchId, stored, duplicates, waited_ms: waitedMs }, 'Confirmed stored to the publisher');
+    return c.json({ ...accepted, stored, duplicates, results: results.map((status) => ({ status })) }, 200);
   }
 
   const requireKey = apiKey(config.ingestApiKeys);

@@ -4,6 +4,7 @@ import { storeMessages, type StoreOutcome } from '../../shared/db/event.reposito
 import { describeDbError, isDataError } from '../../shared/db/pg-errors.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
+import type { OnCommitted } from '../../shared/queue/outcomes.ts';
 import { decodeMessage, encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import type { ClaimedBatch, DeadLetter, EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
@@ -30,14 +31,18 @@ export class StoreAbortedError extends Error {
   }
 }
 
-export type BatchProcessorDeps = { db: Db; queue: EventQueue; config: Config; logger: Logger; metrics: Metrics };
+export type BatchProcessorDeps = {
+  db: Db; queue: EventQueue; config: Config; logger: Logger; metrics: Metrics;
+  /** Told, after the commit, what became of each event of each message committed now (not of redeliveries). */
+  onCommitted?: OnCommitted;
+};
 
 /**
  * Processes one claimed batch: checks each message again, stores the good ones
  * in one transaction, parks poison in the dead-letter list, then acknowledges.
  * Used by the poller and by the HTTP trigger alike.
  */
-export function createBatchProcessor({ db, queue, config, logger, metrics }: BatchProcessorDeps) {
+export function createBatchProcessor({ db, queue, config, logger, metrics, onCommitted }: BatchProcessorDeps) {
   /**
    * Stores messages in one transaction; when PostgreSQL refuses the data, splits
    * the batch to find the refused messages, so that the good ones are stored.
@@ -118,6 +123,8 @@ export function createBatchProcessor({ db, queue, config, logger, metrics }: Bat
       }
       const result = summarise(batch, outcomes, dead);
       logCommitted(result, outcomes);
+      // TEMPORARY (issue 13 wait=true): the store-path rewrite calls onCommitted itself; replace at merge.
+      if (onCommitted) await onCommitted(outcomes.flatMap((o) => o.results()));
 
       const acknowledged = await ackWithRetry(batch.batchId, {
         events: countedEvents,

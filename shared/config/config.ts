@@ -60,6 +60,8 @@ const EnvSchema = v.object({
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
   // A request (headers and body) that takes longer is cut off: a slow client cannot hold a connection.
   REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  // How long `POST /publish?wait=true` waits for its events to be stored before answering 202.
+  WAIT_TIMEOUT_MS: int(10_000, 1, 600_000),
 });
 
 export type Config = Readonly<{
@@ -90,6 +92,7 @@ export type Config = Readonly<{
   counterShards: number;
   shutdownTimeoutMs: number;
   requestTimeoutMs: number;
+  waitTimeoutMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -185,6 +188,7 @@ export function loadConfig(
     counterShards: e.COUNTER_SHARDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    waitTimeoutMs: e.WAIT_TIMEOUT_MS,
   });
 }
 

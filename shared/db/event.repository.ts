@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Event } from '../event/event.schema.ts';
 import type { QueueMessage } from '../queue/message.ts';
+import type { MessageOutcome } from '../queue/outcomes.ts';
 import type { Database, Db } from './database.ts';
 
 export type TopicCounts = { unique: number; duplicates: number };
@@ -18,6 +19,8 @@ export type StoreOutcome = {
   perTopic: Map<string, TopicCounts>;
   /** The keys dropped as duplicates, worked out only when asked (debug logs). */
   droppedKeys: () => Array<{ topic: string; event_id: string }>;
+  /** What became of each event of each fresh message, in order, worked out only when asked (`?wait=true`). */
+  results: () => MessageOutcome[];
 };
 
 const byKey = (a: Event, b: Event) =>
@@ -99,6 +102,7 @@ export async function storeMessages(
     duplicates: events - unique,
     perTopic,
     droppedKeys: () => droppedKeysOf(fresh, inserted),
+    results: () => resultsOf(fresh, inserted),
   };
 }
 
@@ -113,17 +117,27 @@ async function parkedEarlier(trx: Transaction<Database>, ids: string[]): Promise
   return new Set(rows.map((r) => r.message_id));
 }
 
-function droppedKeysOf(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>) {
+/** Calls `visit` for each event of the fresh messages, in arrival order, saying whether it is the one stored. */
+function eachEvent(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>, visit: (event: Event, stored: boolean, message: QueueMessage) => void) {
   const stored = new Set(inserted.map((r) => `${r.topic}\u0000${r.event_id}`));
-  const dropped: Array<{ topic: string; event_id: string }> = [];
   for (const message of fresh) {
-    for (const { topic, event_id } of message.events) {
-      const key = `${topic}\u0000${event_id}`;
-      // The first occurrence of a stored key is the unique one; later ones are dropped.
-      if (!stored.delete(key)) dropped.push({ topic, event_id });
-    }
+    // The first occurrence of a stored key is the unique one; later ones are dropped.
+    for (const event of message.events) visit(event, stored.delete(`${event.topic}\u0000${event.event_id}`), message);
   }
+}
+
+function droppedKeysOf(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>) {
+  const dropped: Array<{ topic: string; event_id: string }> = [];
+  eachEvent(fresh, inserted, ({ topic, event_id }, stored) => {
+    if (!stored) dropped.push({ topic, event_id });
+  });
   return dropped;
+}
+
+function resultsOf(fresh: QueueMessage[], inserted: Array<{ topic: string; event_id: string }>): MessageOutcome[] {
+  const byMessage = new Map(fresh.map((m) => [m, { batchId: m.id, results: [] as MessageOutcome['results'] }]));
+  eachEvent(fresh, inserted, (_event, stored, message) => byMessage.get(message)?.results.push(stored ? 'stored' : 'duplicate'));
+  return [...byMessage.values()];
 }
 
 async function addToCounters(trx: Transaction<Database>, perTopic: Map<string, TopicCounts>, shard: number): Promise<void> {

@@ -60,6 +60,17 @@ export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
       next_cursor: { type: ['string', 'null'], description: 'pass as ?after= for the next page; null on the last page' },
     }),
     Accepted: object({ accepted: integer('events queued'), batch_id: { type: 'string' } }),
+    Confirmed: object({
+      accepted: integer('events queued'),
+      batch_id: { type: 'string' },
+      stored: integer('events stored as the first of their key'),
+      duplicates: integer('events dropped as duplicates, of earlier events or of one before them in the request'),
+      results: {
+        type: 'array',
+        description: 'one entry per event, in request order',
+        items: object({ status: { type: 'string', enum: ['stored', 'duplicate'] } }),
+      },
+    }),
     Processed: object({
       processed: integer('events in the request'),
       unique: integer('events stored as the first of their key'),

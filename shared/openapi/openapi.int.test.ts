@@ -23,13 +23,15 @@ type App = { request: (path: string, init?: RequestInit) => Response | Promise<R
 type Apps = Record<FunctionName, App>;
 type Scenario = { fn: FunctionName; apps: Apps; method: 'get' | 'post'; path: string; init?: RequestInit; query?: string };
 
-let open: Harness; // no keys
+let open: Harness; // no keys, and a poller (for the 200 of publish?wait=true)
+let openPoller: ReturnType<Harness['startPoller']>;
 let keyed: Harness; // keys, and a queue that is full after two events
 let away: Apps; // Redis and PostgreSQL unreachable
 const closeAway: Array<() => Promise<unknown> | void> = [];
 
 beforeAll(async () => {
   open = await createHarness('openapi');
+  openPoller = open.startPoller(1);
   keyed = await createHarness('openapi-keys', { INGEST_API_KEYS: 'in-key', READ_API_KEYS: 'read-key', MAX_QUEUE_LENGTH: '2' });
   const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, 'openapi-away');
   redis.on('error', () => undefined);
@@ -42,6 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const close of closeAway) await close();
+  await openPoller?.stop();
   await open?.cleanup();
   await keyed?.cleanup();
 });
@@ -76,6 +79,8 @@ function scenarios(): Scenario[] {
     const post = (apps: Apps, init: RequestInit): Scenario => ({ fn: 'ingest', apps, method: 'post', path, init });
     list.push(
       post(appsOf(open), jsonBody(event({ event_id: `ingest${path}` }))),
+      { ...post(appsOf(open), jsonBody(event({ event_id: `wait${path}` }))), query: '?wait=true' },
+      { ...post(appsOf(open), jsonBody(event())), query: '?wait=maybe' },
       post(appsOf(open), { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: gzipSync(`${JSON.stringify(event())}\n`) }),
       ...badBodies().map((init) => post(appsOf(open), init)),
       post(appsOf(keyed), jsonBody(event())),

@@ -31,6 +31,9 @@ const errors = {
     ['invalid_json', 'validation_failed', 'empty_batch', 'invalid_encoding', 'incomplete_body'], {}, { details: errorFields.details },
   )),
   badQuery: json('a query parameter breaks its rule', errorBody(['invalid_query'])),
+  badPublish: json('the body is not JSON or NDJSON, an event breaks a rule, there is no event, the body stopped short, or the query is not just wait=true|false', errorBody(
+    ['invalid_json', 'validation_failed', 'empty_batch', 'invalid_encoding', 'incomplete_body', 'invalid_query'], {}, { details: errorFields.details },
+  )),
   unauthorized: json('a key is required and was missing or wrong', errorBody(['unauthorized']), {
     'WWW-Authenticate': header('the scheme to use', { const: 'Bearer' }),
   }),
@@ -75,10 +78,18 @@ function ingestPaths(): Paths {
     summary,
     tags: ['ingest'],
     security: keyed,
+    parameters: [{
+      name: 'wait',
+      in: 'query',
+      required: false,
+      description: 'true: answer 200 once every event is stored or dropped as a duplicate, or 202 after WAIT_TIMEOUT_MS (the events stay queued). No other parameter is accepted.',
+      schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
+    }],
     requestBody: eventsBody,
     responses: {
-      202: json('every event of the request is in the queue', ref('Accepted')),
-      400: errors.badBody, 401: errors.unauthorized, 413: errors.tooLarge, 415: errors.mediaType, 429: errors.backpressure, 503: errors.unavailable,
+      200: json('wait=true: every event of the request is stored or dropped as a duplicate', ref('Confirmed')),
+      202: json('every event of the request is in the queue (with wait=true: not yet all stored after WAIT_TIMEOUT_MS)', ref('Accepted')),
+      400: errors.badPublish, 401: errors.unauthorized, 413: errors.tooLarge, 415: errors.mediaType, 429: errors.backpressure, 503: errors.unavailable,
     },
   });
   return { '/': { post: publish('publish', 'queue the events of the request, all or none') }, '/publish': { post: publish('publishAlias', 'the same, at its alias') } };

@@ -21,6 +21,14 @@ export function queueKeys(prefix: string) {
     processingPrefix: `${base}:processing:`,
     /** The messages of one claimed batch. */
     processing: (batchId: string) => `${base}:processing:${batchId}`,
+    /** Present while any publisher may be waiting for an outcome: without it, process tells nobody. */
+    waiting: `${base}:waiting`,
+    /** Someone waits for this message's outcome: holds the channel to tell (shared/queue/outcomes.ts); expires. */
+    waiter: (messageId: string) => `${base}:waiter:${messageId}`,
+    /** The outcome of a waited-on message, until its waiter takes it; expires. */
+    outcome: (messageId: string) => `${base}:outcome:${messageId}`,
+    /** The pub/sub channel of one waiting process, told the ids whose outcome is ready. */
+    outcomeChannel: (listenerId: string) => `${base}:outcomes:${listenerId}`,
   });
 }
 

@@ -6,6 +6,7 @@ import { startPoller } from '../../functions/process/poller.ts';
 import { createStatsApp } from '../../functions/stats/app.ts';
 import { loadConfig, type Config } from '../../shared/config/config.ts';
 import { createMetrics } from '../../shared/metrics/metrics.ts';
+import { outcomePublisher } from '../../shared/queue/outcomes.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { readinessOf } from '../../shared/runtime/readiness.ts';
 import { createTestDatabase, testRedis } from './services.ts';
@@ -25,7 +26,7 @@ export async function createHarness(label: string, env: Record<string, string> =
   const queue = new EventQueue(r.redis, config.queuePrefix);
   const readiness = readinessOf({ redis: r.redis, db: database.db });
   const deps = { config, logger, metrics, queue, readiness, db: database.db };
-  const processBatch = createBatchProcessor(deps);
+  const processBatch = createBatchProcessor({ ...deps, onCommitted: outcomePublisher(r.redis, config.queuePrefix, logger) });
   return {
     ...deps,
     redis: r.redis,
