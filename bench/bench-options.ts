@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '../shared/cli/command-line.ts';
 
 export type BenchOptions = Readonly<{
   /** Events of the end-to-end run. */
@@ -79,10 +79,6 @@ export const USAGE = `npm run bench -- [options]
   --seed N             event generator seed (default ${DEFAULT_OPTIONS.seed})
   --log-level L        LOG_LEVEL of the functions (default ${DEFAULT_OPTIONS.logLevel})`;
 
-export class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
-
 const INTEGERS = {
   events: [1, 100_000_000], batch: [1, 1000], publishers: [1, 1000], workers: [1, 64], 'curve-events': [1, 100_000_000],
   repeats: [1, 99], 'ceiling-rows': [2, 100_000_000], 'statement-rows': [1, 10_000], 'single-requests': [1, 100_000_000],
@@ -90,19 +86,14 @@ const INTEGERS = {
 } as const;
 
 /**
- * The options of `npm run bench`, checked; a bad one throws BenchUsageError naming it.
+ * The options of `npm run bench`, checked; a bad one throws a UsageError naming it.
  *
  * @example parseBenchArgs(['--events', '1000000', '--repeats', '3'])
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
-  } catch (error) {
-    throw new BenchUsageError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) throw new BenchUsageError(USAGE);
+  const { values }: { values: Record<string, string | boolean | undefined> } =
+    parseOptions({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' } } });
   const problems: string[] = [];
   const integer = (name: keyof typeof INTEGERS, fallback: number) => {
     const raw = values[name];
@@ -139,6 +130,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     seed: integer('seed', d.seed),
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : d.logLevel,
   });
-  if (problems.length > 0) throw new BenchUsageError(`${problems.join('\n')}\n${USAGE}`);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
 }

@@ -1,15 +1,9 @@
 // `npm run bench -- [options]`: see bench-options.ts or `npm run bench -- --help`.
-import { BenchUsageError, parseBenchArgs } from './bench-options.ts';
+import { readCommandLine } from '../shared/cli/command-line.ts';
+import { parseBenchArgs, USAGE } from './bench-options.ts';
 import { runBench } from './run-bench.ts';
 
-let options;
-try {
-  options = parseBenchArgs(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof BenchUsageError)) throw error;
-  console.error(error.message);
-  process.exit(2);
-}
+const options = readCommandLine(USAGE, parseBenchArgs);
 
 const started = performance.now();
 const report = await runBench(options, (line) => console.error(`bench: ${line}`));

@@ -1,21 +1,15 @@
 import { planRun } from './lib/events.js';
 import { PublishError, sendPlan } from './lib/batch-sender.ts';
 import { progressBar } from './lib/progress-bar.ts';
-import { parsePublishArgs, UsageError, USAGE } from './lib/publish-options.ts';
+import { readCommandLine } from '../shared/cli/command-line.ts';
+import { parsePublishArgs, USAGE } from './lib/publish-options.ts';
 import { readStats, readStatsWhenQuiet } from './lib/stats-client.ts';
 import { compareStats, expectationOf, formatComparison } from './lib/stats-check.js';
 
 // `npm run publish -- --events N --duplicates 0.3 --batch 100 --concurrency 16 --url ...`:
 // the k6 burst for machines without k6. Progress goes to stderr, the report to stdout.
 
-let options;
-try {
-  options = parsePublishArgs(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const options = readCommandLine(USAGE, parsePublishArgs);
 
 const plan = planRun({ total: options.events, duplicateRatio: options.duplicates, seed: options.seed, runId: options.runId, ...(options.topics ? { topics: options.topics } : {}) });
 const expected = expectationOf(plan);

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { notFound } from '../shared/http/error-handler.ts';
+import { instrument, uninstrumented } from '../shared/http/instrument.ts';
+import type { Metrics } from '../shared/metrics/metrics.ts';
 
 type App = { fetch: (request: Request) => Response | Promise<Response> };
 type FunctionName = 'ingest' | 'process' | 'stats';
@@ -29,17 +31,19 @@ const forward = (app: App, request: Request, path: string) => {
 /**
  * One port for all three functions, as on an OpenFaaS gateway: `/function/<name>/...`
  * reaches the function at its own path, and the aliases (`/publish`, `/stats`,
- * `/events`, ...) reach theirs.
+ * `/events`, ...) reach theirs. With `metrics`, a path that reaches no function (a 404 of the
+ * gateway's own) is counted there; the functions count the requests they answer.
  *
  * @example serve({ fetch: createGatewayApp({ ingest, process, stats }).fetch })
  */
-export function createGatewayApp(functions: Record<FunctionName, App>) {
+export function createGatewayApp(functions: Record<FunctionName, App>, options: { metrics?: Metrics } = {}) {
   const app = new Hono({ strict: false });
   for (const [name, fn] of Object.entries(functions)) {
     app.all(`/function/${name}`, (c) => forward(fn, c.req.raw, '/'));
     app.all(`/function/${name}/*`, (c) => forward(fn, c.req.raw, c.req.path.slice(`/function/${name}`.length)));
   }
   for (const [path, name] of Object.entries(GATEWAY_ALIASES)) app.all(path, (c) => functions[name].fetch(c.req.raw));
-  app.notFound(notFound);
+  // Last, so it runs only for a path no route above answered.
+  app.all('*', options.metrics ? instrument(options.metrics) : uninstrumented, notFound);
   return app;
 }

@@ -3,9 +3,10 @@ import { createProcessApp } from '../functions/process/app.ts';
 import { createBatchProcessor } from '../functions/process/batch-processor.ts';
 import { startPoller } from '../functions/process/poller.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
-import { loadConfig } from '../shared/config/config.ts';
+import { loadConfigOrExit } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
-import { outcomePublisher } from '../shared/queue/outcomes.ts';
+import { forFunction } from '../shared/metrics/metrics.ts';
+import { OutcomeWaiter, outcomePublisher } from '../shared/queue/outcomes.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
 import { createLocalApp } from './local-app.ts';
 import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
@@ -13,16 +14,9 @@ import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
 // `npm start`: the three functions on one port and WORKERS claim loops, in one process,
 // with PostgreSQL and Redis started here when none is given and none answers.
 
-/** The log level before the config is read for good; a bad value is reported by runFunction. */
-function bootLogLevel(): string {
-  try {
-    return loadConfig(process.env).logLevel;
-  } catch {
-    return 'info';
-  }
-}
-
-const setup = await zeroSetup(process.env, createLogger('local', bootLogLevel())).catch((error: unknown) => {
+// A bad setting stops the start before any server is started for it.
+const { logLevel } = loadConfigOrExit(process.env);
+const setup = await zeroSetup(process.env, createLogger('runner', logLevel)).catch((error: unknown) => {
   if (!(error instanceof ZeroSetupError)) throw error;
   console.error(error.message);
   return process.exit(1);
@@ -30,17 +24,30 @@ const setup = await zeroSetup(process.env, createLogger('local', bootLogLevel())
 // The URLs of what was started become the config's, as if the operator had given them.
 Object.assign(process.env, setup.env);
 
-await runFunction('local', { redis: true, db: true }, (resources) => {
-  const processBatch = createBatchProcessor({ ...resources, onCommitted: outcomePublisher(resources.redis, resources.config.queuePrefix, resources.logger) });
-  const poller = startPoller({ ...resources, processBatch }, resources.config.workers);
+await runFunction('runner', { redis: true, db: true }, (resources) => {
+  // Each function's lines and request metrics carry its own name, as when it runs alone.
+  const as = (name: 'ingest' | 'process' | 'stats') => ({
+    ...resources,
+    logger: createLogger(name, resources.config.logLevel),
+    metrics: forFunction(resources.metrics, name),
+  });
+  const processing = as('process');
+  const processBatch = createBatchProcessor({
+    ...processing,
+    onCommitted: outcomePublisher(resources.redis, resources.config.queuePrefix, processing.logger),
+  });
+  // Owned here, so a stop ends the waits at once (each answers 202) before the connections close.
+  const outcomes = new OutcomeWaiter(resources.redis, resources.config.queuePrefix);
+  const poller = startPoller({ ...processing, processBatch }, resources.config.workers);
   const app = createLocalApp({
-    ingest: createIngestApp(resources),
-    process: createProcessApp({ ...resources, processBatch }),
-    stats: createStatsApp(resources),
-  }, resources.config);
+    ingest: createIngestApp({ ...as('ingest'), outcomes }),
+    process: createProcessApp({ ...processing, processBatch }),
+    stats: createStatsApp(as('stats')),
+  }, resources.config, resources.metrics);
   return {
     fetch: app.fetch,
     onStop: async () => {
+      await outcomes.close();
       await poller.stop();
       await setup.stop();
     },

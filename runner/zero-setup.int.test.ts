@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -78,10 +78,16 @@ describe('with neither URL given and nothing answering', () => {
       redis.disconnect();
       await postgres.end();
     }
+    // The other commands find the servers by the file it writes: both URLs, readable by the owner only.
+    const published = join(dataDir, 'servers.env');
+    expect(await readFile(published, 'utf8')).toBe(`REDIS_URL=${setup.env.REDIS_URL}\nDATABASE_URL=${setup.env.DATABASE_URL}\n`);
+    expect((await stat(published)).mode & 0o077).toBe(0);
     await setup.stop();
+    expect(await exists(published)).toBe(false);
     const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual([
       'Started a local redis-server', 'Creating an embedded PostgreSQL cluster', 'Started an embedded PostgreSQL',
+      'The URLs of the servers started are in the file (for npm run dlq, npm run chaos, psql)',
       'Stopped the embedded PostgreSQL', 'Stopped the local redis-server',
     ]);
     expect(await exists(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
@@ -150,7 +156,7 @@ it('stops with one line saying how to get Redis when redis-server is not install
   const code = await new Promise((resolve) => child.once('exit', resolve));
   expect(code).toBe(1);
   expect(stderr.trim().split('\n')).toEqual([
-    `No Redis at ${nothingThere} and REDIS_URL is not set: install one (apt-get install redis-server) or run one (docker compose up redis), or set REDIS_URL.`,
+    `No Redis at ${nothingThere} and REDIS_URL is not set: install one (apt-get install redis-server) or run one (docker run -d -p 127.0.0.1:6379:6379 redis:7.4-alpine), or set REDIS_URL.`,
   ]);
   expect(await exists(elsewhere)).toBe(false);
 });

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from '../shared/log/logger.ts';
 import { startLocalPostgres } from './local-postgres.ts';
+import { localServersFile, publishLocalServers } from './local-servers.ts';
 import { findRedisServer, startLocalRedis, type StartedService } from './local-redis.ts';
 import { answers } from './tcp-probe.ts';
 import { ZeroSetupError } from './zero-setup-error.ts';
@@ -49,7 +50,7 @@ export async function zeroSetup(env: ZeroSetupEnv, logger: Logger): Promise<Zero
   const redisServer = needRedis ? await findRedisServer(env.PATH) : null;
   if (needRedis && !redisServer) {
     throw new ZeroSetupError(
-      `No Redis at ${redisAt} and REDIS_URL is not set: install one (apt-get install redis-server) or run one (docker compose up redis), or set REDIS_URL.`,
+      `No Redis at ${redisAt} and REDIS_URL is not set: install one (apt-get install redis-server) or run one (docker run -d -p 127.0.0.1:6379:6379 redis:7.4-alpine), or set REDIS_URL.`,
     );
   }
   const dataDir = resolve(env.DATA_DIR || '.data');
@@ -70,6 +71,11 @@ export async function zeroSetup(env: ZeroSetupEnv, logger: Logger): Promise<Zero
       const postgres = await startLocalPostgres(dataDir, logger);
       started.push(postgres);
       setup.env.DATABASE_URL = postgres.url;
+    }
+    if (started.length > 0) {
+      const forget = await publishLocalServers(env, setup.env);
+      started.push({ url: '', stop: forget }); // removed first when stopping: no tool then finds a server going away
+      logger.info({ file: localServersFile(env) }, 'The URLs of the servers started are in the file (for npm run dlq, npm run chaos, psql)');
     }
   } catch (error) {
     await setup.stop();

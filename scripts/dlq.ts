@@ -1,7 +1,8 @@
 // `npm run dlq -- list | replay | drop`: look at dead letters, put them back in the queue, or delete them.
 // Reaches the Redis of REDIS_URL under QUEUE_PREFIX, as the functions do.
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../shared/config/config.ts';
+import { localServers } from '../runner/local-servers.ts';
+import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
+import { loadConfigOrExit } from '../shared/config/config.ts';
 import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
 import { createRedis, readyWithin } from '../shared/queue/redis.ts';
 
@@ -10,15 +11,17 @@ const USAGE = `usage: npm run dlq -- <command> [positions...] [--all]
   replay 1 3 | --all   put them back at the head of the line (claimed next)
   drop 2 | --all       delete them for good (their events stay counted in dead_lettered)`;
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+const { positionals, values } = readCommandLine(USAGE, (args) => {
+  const line = parseOptions({ args, allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
+  if (!['list', 'replay', 'drop'].includes(line.positionals[0] ?? '')) throw new UsageError(line.positionals[0] ? `unknown command: ${line.positionals[0]}` : 'say which command');
+  return line;
+});
 const [command, ...positions] = positionals;
-if (values.help || !command || !['list', 'replay', 'drop'].includes(command)) {
-  console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
-}
 
-const config = loadConfig(process.env);
+// The Redis a running `npm start` started, unless REDIS_URL names one.
+const config = loadConfigOrExit({ ...process.env, ...localServers(process.env) });
 const redis = createRedis(config.redisUrl, 'dlq');
+redis.on('error', () => undefined); // an unreachable Redis is reported below, in one line
 if (!(await readyWithin(redis, 5_000))) {
   console.error(`Redis does not answer at ${config.redisUrl}`);
   process.exit(1);

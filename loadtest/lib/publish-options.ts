@@ -1,4 +1,6 @@
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '../../shared/cli/command-line.ts';
+
+export { UsageError };
 
 export const USAGE = `npm run publish -- [options]
 
@@ -21,11 +23,6 @@ what it sent with what /stats gained.
   --max-retries N    attempts per batch after a 429/503 (default 30)
   --check            exit 1 when /stats does not match what was sent
   --json             print the report as JSON`;
-
-/** A command line that cannot be run; the message says which option is wrong. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export type PublishOptions = {
   events: number;
@@ -75,32 +72,26 @@ function numberOption(name: string, raw: string | undefined, fallback: number, {
 
 /** Reads the command line; throws a UsageError that names the bad option. */
 export function parsePublishArgs(argv: string[], now = Date.now()): PublishOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        events: { type: 'string' },
-        duplicates: { type: 'string' },
-        batch: { type: 'string' },
-        concurrency: { type: 'string' },
-        url: { type: 'string' },
-        'stats-url': { type: 'string' },
-        seed: { type: 'string' },
-        'run-id': { type: 'string' },
-        topics: { type: 'string' },
-        'api-key': { type: 'string' },
-        'read-key': { type: 'string' },
-        wait: { type: 'string' },
-        'max-retries': { type: 'string' },
-        check: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseOptions({
+    args: argv,
+    options: {
+      events: { type: 'string' },
+      duplicates: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      url: { type: 'string' },
+      'stats-url': { type: 'string' },
+      seed: { type: 'string' },
+      'run-id': { type: 'string' },
+      topics: { type: 'string' },
+      'api-key': { type: 'string' },
+      'read-key': { type: 'string' },
+      wait: { type: 'string' },
+      'max-retries': { type: 'string' },
+      check: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const whole = (min: number, max = Number.MAX_SAFE_INTEGER) => ({ min, max, whole: true });
   const seed = numberOption('seed', values.seed, 1, whole(0));
   const topics = values.topics?.split(',').map((t) => t.trim()).filter((t) => t.length > 0);

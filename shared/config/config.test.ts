@@ -55,6 +55,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, { secretsDir: openfaas })).toThrow(/INGEST_API_KEYS holds no key/);
   });
 
+  it('refuses a key list given both as a variable and as a file: one of them would be ignored', () => {
+    writeFileSync(join(dir, 'both'), 'file-key\n');
+    for (const name of ['INGEST_API_KEYS', 'READ_API_KEYS']) {
+      expect(() => loadConfig({ [name]: 'env-key', [`${name}_FILE`]: join(dir, 'both') }, none)).toThrow(`${name} and ${name}_FILE are both set: set one`);
+    }
+  });
+
+  it('refuses WORKERS=0: a poller that never claims would leave every event pending', () => {
+    expect(() => loadConfig({ WORKERS: '0' }, none)).toThrow(/WORKERS: must be at least 1/);
+  });
+
+  it('listens on loopback unless HOST says otherwise', () => {
+    expect(defaultConfig().host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }, none).host).toBe('0.0.0.0');
+  });
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', MAX_BODY_BYTES: '0' }, none)).toThrow(/PORT: must be a whole number.*MAX_BODY_BYTES: must be at least 1/);
   });

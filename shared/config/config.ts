@@ -30,6 +30,8 @@ const splitKeys = (s: string) => s.split(/[\s,]+/).filter((k) => k.length > 0);
 const keyList = v.optional(v.pipe(v.string(), v.transform(splitKeys)), '');
 
 const EnvSchema = v.object({
+  // Loopback unless told otherwise: a laptop's `npm start` is not reachable from the network by accident.
+  HOST: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), '127.0.0.1'),
   PORT: int(8080, 0, 65535),
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),
@@ -49,7 +51,7 @@ const EnvSchema = v.object({
   INGEST_API_KEYS: keyList,
   READ_API_KEYS: keyList,
   // Processing.
-  WORKERS: int(2, 0, 64),
+  WORKERS: int(2, 1, 64),
   BATCH_MAX_EVENTS: int(2000, 1, 100_000),
   BATCH_MAX_MESSAGES: int(500, 1, 5000),
   QUEUE_LEASE_MS: int(30_000, 100),
@@ -65,6 +67,7 @@ const EnvSchema = v.object({
 });
 
 export type Config = Readonly<{
+  host: string;
   port: number;
   redisUrl: string;
   databaseUrl: string;
@@ -116,16 +119,18 @@ function readSecret(path: string, missingIsUnset: boolean): string | undefined {
 }
 
 /**
- * A secret comes from its variable (`INGEST_API_KEYS`), else from the file its
- * `_FILE` variable names (Docker and Compose secrets), else from the OpenFaaS
- * secret file (`/var/openfaas/secrets/ingest-api-keys`), else it is unset. A
- * secret file that exists must hold at least one key.
+ * A secret comes from its variable (`INGEST_API_KEYS`) or from the file its
+ * `_FILE` variable names (Docker and Compose secrets), never both; else from the
+ * OpenFaaS secret file (`/var/openfaas/secrets/ingest-api-keys`), else it is
+ * unset. A secret file that exists must hold at least one key.
  */
 function withSecrets(present: Record<string, string>, secretsDir: string | null): Record<string, string> {
   const merged = { ...present };
   for (const [name, secretName] of Object.entries(SECRETS)) {
-    if (merged[name] !== undefined) continue;
     const fileVariable = merged[`${name}_FILE`];
+    // Two sources for one secret: whichever won, the operator meant the other one somewhere.
+    if (merged[name] !== undefined && fileVariable !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set: set one`);
+    if (merged[name] !== undefined) continue;
     const value = fileVariable !== undefined
       ? readSecret(fileVariable, false)
       : secretsDir !== null ? readSecret(join(secretsDir, secretName), true) : undefined;
@@ -161,6 +166,7 @@ export function loadConfig(
   }
   const e = result.output;
   return Object.freeze({
+    host: e.HOST,
     port: e.PORT,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
@@ -190,6 +196,21 @@ export function loadConfig(
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     waitTimeoutMs: e.WAIT_TIMEOUT_MS,
   });
+}
+
+/**
+ * loadConfig for a process's start: a bad setting prints its one-line message and exits 1, with no stack trace.
+ *
+ * @example const config = loadConfigOrExit(process.env)
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return process.exit(1);
+  }
 }
 
 /** The configuration with every default: for tests and tools that override a few fields. */

@@ -4,14 +4,16 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../metrics/metrics.ts';
 import { errorHandler, notFound } from './error-handler.ts';
-import { tooLarge } from './errors.ts';
+import { tooLarge, unauthorized } from './errors.ts';
 
-function appLoggingTo(lines: string[]) {
+function appLoggingTo(lines: string[], metrics = createMetrics()) {
   const sink = new Writable({ write: (chunk, _encoding, done) => void (lines.push(String(chunk)), done()) });
   return new Hono()
     .get('/too-large', () => { throw tooLarge('the body is over 10 bytes', 10); })
+    .post('/publish/:tenant', () => { throw unauthorized(); })
+    .get('/stats', () => { throw unauthorized(); })
     .get('/boom', () => { throw new Error('relation "events" does not exist at SELECT * FROM events'); })
-    .onError(errorHandler(pino({ level: 'info' }, sink), createMetrics()))
+    .onError(errorHandler(pino({ level: 'info', base: { function: 'ingest' } }, sink), metrics))
     .notFound(notFound);
 }
 
@@ -30,6 +32,23 @@ describe('errorHandler', () => {
     expect(JSON.parse(text)).toEqual({ error: 'internal', message: 'internal error' });
     expect(text).not.toMatch(/SELECT|relation|stack/);
     expect(lines.join('')).toContain('relation \\"events\\" does not exist');
+  });
+
+  it('logs a refused request at info with function, route pattern, status and code, and nothing of the input', async () => {
+    const lines: string[] = [];
+    await appLoggingTo(lines).request('/publish/secret-tenant?key=secret-query', { method: 'POST', body: 'secret-body' });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({
+      level: 30, function: 'ingest', route: '/publish/:tenant', status: 401, code: 'unauthorized', msg: 'Refused request',
+    })]);
+    expect(lines.join('')).not.toContain('secret');
+  });
+
+  it('counts a refused request as rejected events only where events are sent (a POST), not a 401 on /stats', async () => {
+    const metrics = createMetrics();
+    const app = appLoggingTo([], metrics);
+    await app.request('/stats');
+    await app.request('/publish/t', { method: 'POST' });
+    expect((await metrics.eventsRejected.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'unauthorized' }, value: 1 })]);
   });
 
   it('quotes at most 100 characters of an unknown path', async () => {

@@ -1,8 +1,20 @@
-import type { ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { AppError } from './errors.ts';
+
+/**
+ * One info line for a request the service refused (a 4xx): the function (the logger's), the route
+ * pattern, the status and the error code. Never the body, the query or the path: they are the client's input.
+ */
+export function logRefused(logger: Logger, refusal: { route: string; status: number; code: string }) {
+  logger.info(refusal, 'Refused request');
+}
+
+// Only requests that carry events (every POST route) count as rejected events; a 401 on /stats does not.
+const carriesEvents = (c: Context) => c.req.method === 'POST';
 
 /**
  * Renders an AppError as the contract's JSON error; anything else becomes a
@@ -11,11 +23,13 @@ import { AppError } from './errors.ts';
 export function errorHandler(logger: Logger, metrics: Metrics): ErrorHandler {
   return function renderError(error, c) {
     if (error instanceof AppError) {
-      metrics.eventsRejected.inc({ reason: error.code });
+      if (carriesEvents(c)) metrics.eventsRejected.inc({ reason: error.code });
       if (error.status >= 500) logger.warn({ err: error.cause ?? error, code: error.code }, error.message);
+      else logRefused(logger, { route: routePath(c), status: error.status, code: error.code });
       return c.json(error.toJSON(), error.status, error.headers);
     }
     if (error instanceof HTTPException && error.status < 500) {
+      logRefused(logger, { route: routePath(c), status: error.status, code: 'bad_request' });
       return c.json({ error: 'bad_request', message: error.message }, error.status);
     }
     logger.error({ err: error, path: c.req.path }, 'Unhandled error');

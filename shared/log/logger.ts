@@ -1,13 +1,27 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
+let stdout: pino.DestinationStream | undefined;
+
 /**
- * A JSON logger whose every line names the function that wrote it.
+ * The one stdout stream of the process, shared by every logger in it (`npm start` has one a function):
+ * readable lines when a person watches a terminal, JSON lines for everything else (files, pipes, collectors).
+ */
+function stdoutStream(): pino.DestinationStream {
+  stdout ??= process.stdout.isTTY
+    ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '{function}: {msg}', ignore: 'pid,hostname,function', sync: true })
+    : pino.destination(1);
+  return stdout;
+}
+
+/**
+ * A structured logger whose every line names the function that wrote it.
  *
  * @example createLogger('ingest', 'info').info({ batch_id, events: 3 }, 'Enqueued event')
  */
-export function createLogger(functionName: string, level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(functionName: string, level: string, destination: pino.DestinationStream = stdoutStream()): Logger {
   return pino(
     {
       level,
@@ -19,3 +33,4 @@ export function createLogger(functionName: string, level: string, destination?: 
     destination,
   );
 }
+

@@ -3,15 +3,17 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 /**
  * The Prometheus metrics of one process. A registry of its own (not the global
  * one) so that several apps can live in one process, as in tests and `npm start`.
+ * `functionName` labels the requests the apps given these metrics answer.
  *
  * @example metrics.eventsAccepted.inc(events.length)
  */
-export function createMetrics() {
+export function createMetrics(functionName = 'app') {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,
+    function: functionName,
     /** The contract's `received`: events ingest answered 202 for, and events the process trigger took directly. */
     eventsReceived: new Counter({ name: 'aggregator_events_received_total', help: 'Events counted as received (ingest 202 or the process trigger)', registers }),
     eventsAccepted: new Counter({ name: 'aggregator_events_accepted_total', help: 'Events accepted into the queue (answered 202)', registers }),
@@ -27,8 +29,8 @@ export function createMetrics() {
     eventsDeadLettered: new Counter({ name: 'aggregator_events_dead_lettered_total', help: 'Events parked in the dead-letter list', registers }),
     requestDuration: new Histogram({
       name: 'aggregator_http_request_duration_seconds',
-      help: 'HTTP request duration by route and status',
-      labelNames: ['route', 'status'] as const,
+      help: 'HTTP request duration by function, route and status',
+      labelNames: ['function', 'route', 'status'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
@@ -48,3 +50,11 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The same metrics, for an app that answers as another function in the same process
+ * (`npm start` serves all three, and each labels its own requests).
+ *
+ * @example createIngestApp({ ...resources, metrics: forFunction(resources.metrics, 'ingest') })
+ */
+export const forFunction = (metrics: Metrics, functionName: string): Metrics => ({ ...metrics, function: functionName });

@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Redis } from 'ioredis';
-import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { loadConfigOrExit, type Config } from '../config/config.ts';
+import { redactUrl } from '../config/redact-url.ts';
 import { createDb, type Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { logRefused } from '../http/error-handler.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { watchQueue } from '../metrics/queue-gauges.ts';
@@ -12,6 +14,7 @@ import { createRedis, readyWithin } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
+import { logStart } from './start-line.ts';
 
 export type Resources<Needs extends { redis: boolean; db: boolean }> = {
   config: Config;
@@ -23,8 +26,20 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
 
 export type Running = { fetch: (request: Request) => Response | Promise<Response>; onStop?: () => Promise<void> };
 
+/**
+ * What no wait will fix: the database named in DATABASE_URL does not exist (3D000), or PostgreSQL refuses
+ * the user or password (class 28). We do not create a missing database: a typo in the URL would then
+ * quietly fill a second one.
+ */
+function unrecoverable(code: string | undefined, databaseUrl: string): string | null {
+  const url = new URL(databaseUrl);
+  if (code === '3D000') return `the database "${decodeURIComponent(url.pathname.slice(1))}" of DATABASE_URL does not exist on ${url.host}: create it (createdb) or fix DATABASE_URL`;
+  if (code?.startsWith('28')) return `PostgreSQL at ${url.host} refused the user "${decodeURIComponent(url.username)}" of DATABASE_URL: check its user and password`;
+  return null;
+}
+
 /** Runs migrations, waiting for PostgreSQL with backoff: a function cannot serve without its schema. */
-async function migrateWhenReachable(db: Db, logger: Logger) {
+async function migrateWhenReachable(db: Db, logger: Logger, databaseUrl: string) {
   for (let attempt = 0; ; attempt++) {
     try {
       const applied = await migrateToLatest(db);
@@ -32,12 +47,28 @@ async function migrateWhenReachable(db: Db, logger: Logger) {
       return;
     } catch (error) {
       const cause = (error as Error).cause ?? error;
-      if ((cause as { code?: string }).code?.startsWith('42')) throw error; // a broken migration, not an outage
+      const code = (cause as { code?: string }).code;
+      if (code?.startsWith('42')) throw error; // a broken migration, not an outage
+      const fatal = unrecoverable(code, databaseUrl);
+      if (fatal !== null) {
+        logger.fatal({ code }, fatal);
+        process.exit(1);
+      }
       logger.warn({ err: String(cause), attempt: attempt + 1 }, 'Waiting for PostgreSQL to migrate the schema');
       await sleep(backoffMs(attempt, 200, 5_000));
     }
   }
 }
+
+type Fetch = Running['fetch'];
+
+// A 404 comes from an app's notFound handler, which has no logger: the one line for it is written here,
+// at the edge of the process. (Every other refused request is logged by the app's error handler.)
+const logNotFound = (fetch: Fetch, logger: Logger): Fetch => async (request) => {
+  const response = await fetch(request);
+  if (response.status === 404) logRefused(logger, { route: 'unmatched', status: 404, code: 'not_found' });
+  return response;
+};
 
 /**
  * The thin runtime around a function's app: reads the config, opens the clients
@@ -52,16 +83,9 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   needs: Needs,
   start: (resources: Resources<Needs>) => Running | Promise<Running>,
 ): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger(name, config.logLevel);
-  const metrics = createMetrics();
+  const metrics = createMetrics(name);
 
   const redis = needs.redis ? createRedis(config.redisUrl, name) : undefined;
   let redisDown = false;
@@ -75,8 +99,8 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   });
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
 
-  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'Redis is not reachable yet; starting anyway');
-  if (db) await migrateWhenReachable(db, logger);
+  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redactUrl(config.redisUrl) }, 'Redis is not reachable yet; starting anyway');
+  if (db) await migrateWhenReachable(db, logger, config.databaseUrl);
 
   const resources = {
     config, logger, metrics,
@@ -87,13 +111,11 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   if ('queue' in resources) watchQueue(metrics, resources.queue as EventQueue);
   const running = await start(resources);
 
-  const server = serve({ fetch: running.fetch, port: config.port, serverOptions: {
+  const server = serve({ fetch: logNotFound(running.fetch, logger), hostname: config.host, port: config.port, serverOptions: {
     // Slow or stalled clients are cut off instead of holding a connection; Node only looks every 30 s unless told.
     requestTimeout: config.requestTimeoutMs,
     connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs / 4),
-  } }, (info: AddressInfo) => {
-    logger.info({ port: info.port }, `${name} listening`);
-  });
+  } }, (info: AddressInfo) => logStart(logger, config, { port: info.port, redis: needs.redis, db: needs.db }));
 
   let stopping = false;
   async function shutdown(signal: string) {

@@ -26,6 +26,10 @@ describe('infra/Dockerfile', () => {
     expect(op('COPY').join('\n')).not.toMatch(/--from=build \/app\/node_modules/);
     expect(op('COPY').join('\n')).toMatch(/--from=deps \/app\/node_modules/);
   });
+
+  it('listens on every address: the container port is published from outside (npm start keeps loopback)', () => {
+    expect(op('ENV')).toContain('HOST=0.0.0.0');
+  });
 });
 
 describe('the compiled image code', () => {

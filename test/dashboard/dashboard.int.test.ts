@@ -1,9 +1,10 @@
 import { copyFile, mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventsBetween, expectedCounts, planRun } from '../../loadtest/lib/events.js';
 import { responseProblems } from '../support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../../shared/openapi/document.ts';
+import { launchBrowser } from '../support/browser.ts';
 import { startFunction, type FunctionProcess } from '../support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
@@ -12,7 +13,6 @@ import { waitFor } from '../support/wait.ts';
 // asks for the key, then shows the same numbers as GET /stats once the events are in.
 
 const READ_KEY = 'dashboard-read-key';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const plan = planRun({ total: 6_000, duplicateRatio: 0.3, seed: 11 });
 
 // The little of the DOM the page-side callbacks use (the project compiles without the DOM library).
@@ -28,7 +28,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('dashboard', { migrate: false });
   runner = await startFunction('runner/local.ts', { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, READ_API_KEYS: READ_KEY });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
 }, 90_000);
 afterAll(async () => {
   await browser?.close();

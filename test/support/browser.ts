@@ -1,0 +1,25 @@
+import bundledChromium from '@sparticuz/chromium';
+import { chromium, type Browser } from 'playwright-core';
+
+// Browser tests run a Chromium that ships inside an npm package (@sparticuz/chromium), so a fresh
+// `npm install` is all a machine needs: nothing from apt, no download at run time. Its binary is
+// unpacked into the temp folder at the first launch and reused after. `CHROMIUM_PATH` points at
+// another Chromium instead (a system one, or a newer build when debugging a page).
+
+// Keep a test browser from calling home: no updates, sync or background fetches.
+const QUIET_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const SYSTEM_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
+
+/**
+ * Launches headless Chromium for a test; close it in `afterAll`.
+ * @example const browser = await launchBrowser(); const page = await browser.newPage();
+ */
+export async function launchBrowser(): Promise<Browser> {
+  const override = process.env.CHROMIUM_PATH;
+  if (override) return chromium.launch({ executablePath: override, args: [...SYSTEM_CHROMIUM_ARGS, ...QUIET_ARGS] });
+  // No WebGL needed, and without it the package skips unpacking its software GPU.
+  bundledChromium.setGraphicsMode = false;
+  // Its args are made for AWS Lambda; `--single-process` there ends the whole browser when a page closes.
+  const args = bundledChromium.args.filter((arg) => arg !== '--single-process');
+  return chromium.launch({ executablePath: await bundledChromium.executablePath(), args: [...args, ...QUIET_ARGS] });
+}
