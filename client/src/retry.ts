@@ -13,6 +13,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   const value = header?.trim() ?? '';
   if (value === '') return null;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date names a day and a month; Date.parse would read '-1' as the year 1 BC.
+  if (!/[a-z]/i.test(value)) return null;
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, at - now) : null;
 }
