@@ -220,11 +220,12 @@ describe('retries', () => {
   });
 
   it('cuts off a request with no answer after requestTimeoutMs and sends it again', async () => {
-    const { server, publisher, errors } = await setup((r) => (r.n === 0 ? 'hang' : accept()), { requestTimeoutMs: 200 });
+    const { server, publisher, errors } = await setup((r) => (r.n === 0 ? 'hang' : accept()), { requestTimeoutMs: 500 });
     await publisher.publish(event(1));
     await publisher.flush();
-    expect(server.received).toHaveLength(2);
+    expect(server.received.length).toBeGreaterThanOrEqual(2);
     expect(errors[0]).toMatchObject({ status: 0, code: 'timeout', willRetry: true });
+    expect(publisher.stats()).toMatchObject({ sent: 1, refused: 0 });
   });
 
   it('does not retry another 4xx: flush rejects with the server details, onError is told', async () => {
