@@ -47,7 +47,7 @@ export type PublisherOptions = {
 const count = (min: number) => v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(min, `must be at least ${min}`));
 const optionalCount = (min: number, fallback: number) => v.optional(count(min), fallback);
 
-const OptionsSchema = v.object({
+const OptionsSchema = v.strictObject({
   url: v.pipe(
     v.string('must be a string'),
     v.check((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol), 'must be an http or https URL'),
@@ -72,7 +72,7 @@ const OptionsSchema = v.object({
     }),
     {},
   ),
-});
+}, (issue) => (issue.expected === 'never' ? 'is not an option' : 'must be an object'));
 
 export type ResolvedOptions = {
   endpoint: URL;

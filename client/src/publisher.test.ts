@@ -288,6 +288,10 @@ describe('options', () => {
     );
   });
 
+  it('refuses an option it does not know, rather than ignoring a typo', () => {
+    expect(() => createPublisher({ url: 'http://x', maxBatchSize: 10 } as never)).toThrow('createPublisher: maxBatchSize is not an option');
+  });
+
   it('posts to /publish under the base URL, keeping its path', async () => {
     const { server } = await setup(accept);
     const publisher = createPublisher({ url: `${server.url}/agg` });
