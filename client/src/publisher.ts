@@ -2,7 +2,7 @@ import { eventSchema, type Event } from '../../shared/event/event.schema.ts';
 import { FlushError, PublishError, PublisherClosedError } from './errors.ts';
 import { resolveOptions, type PublisherOptions } from './options.ts';
 import { prepareEvent, type EventInput, type PreparedEvent } from './prepare-event.ts';
-import { arrayBytes, gzipIfSmaller, jsonArray, post } from './request.ts';
+import { arrayBytes, gzipIfSmaller, jsonArray, post, type Body } from './request.ts';
 import { isRetryable, retryDelayMs } from './retry.ts';
 
 /** Counts since the publisher was created. */
@@ -133,7 +133,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
   }
 
-  async function bodyOf(batch: Batch): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
+  async function bodyOf(batch: Batch): Promise<{ body: Body; headers: Record<string, string> }> {
     const raw = jsonArray(batch.entries.map((e) => e.json));
     const zipped = o.gzip ? await gzipIfSmaller(raw).catch(() => null) : null;
     return zipped ? { body: zipped, headers: { ...headers, 'content-encoding': 'gzip' } } : { body: raw, headers };

@@ -7,8 +7,11 @@ const CLOSE = 0x5d; // ]
 /** Bytes of the JSON array that holds events serialized as `events` are. */
 export const arrayBytes = (events: number, eventBytes: number) => eventBytes + Math.max(events - 1, 0) + 2;
 
+/** A request body: bytes over a plain ArrayBuffer, as fetch and Blob take them. */
+export type Body = Uint8Array<ArrayBuffer>;
+
 /** A JSON array of already serialized events, joined without parsing them again. */
-export function jsonArray(events: readonly Uint8Array[]): Uint8Array {
+export function jsonArray(events: readonly Uint8Array[]): Body {
   const body = new Uint8Array(arrayBytes(events.length, events.reduce((n, e) => n + e.length, 0)));
   let at = 0;
   body[at++] = OPEN;
@@ -28,7 +31,7 @@ const GZIP_FROM_BYTES = 1024;
  * The body gzipped when that makes it at least a tenth smaller, else null.
  * CompressionStream is in browsers and in Node 18+, so one path serves both.
  */
-export async function gzipIfSmaller(body: Uint8Array): Promise<Uint8Array | null> {
+export async function gzipIfSmaller(body: Body): Promise<Body | null> {
   if (body.length < GZIP_FROM_BYTES || typeof CompressionStream !== 'function') return null;
   const stream = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
   const zipped = new Uint8Array(await new Response(stream).arrayBuffer());
@@ -57,7 +60,7 @@ async function errorBody(response: Response): Promise<{ code: string; message: s
  * POSTs one body and reads the answer. Never throws: a refused or cut
  * connection, or no answer within `timeoutMs`, is a failure with status 0.
  */
-export async function post(endpoint: URL, body: Uint8Array, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+export async function post(endpoint: URL, body: Body, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
   let response: Response;
   try {
     response = await fetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });

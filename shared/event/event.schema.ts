@@ -27,10 +27,11 @@ export type EventLimits = {
 
 const CONTROL = /\p{Cc}/u;
 
-// Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only TextEncoder.
+// Node's Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only
+// TextEncoder. Looked up on globalThis so that the client compiles without Node's types.
+const NodeBuffer = (globalThis as { Buffer?: { byteLength: (text: string, encoding: 'utf8') => number } }).Buffer;
 const encoder = new TextEncoder();
-const utf8Length: (s: string) => number =
-  typeof Buffer === 'function' ? (s) => Buffer.byteLength(s, 'utf8') : (s) => encoder.encode(s).length;
+const utf8Length: (s: string) => number = NodeBuffer ? (s) => NodeBuffer.byteLength(s, 'utf8') : (s) => encoder.encode(s).length;
 
 /** Whether a parsed JSON value is an object (not an array, not null). */
 export const isJsonObject = (value: unknown): value is JsonObject =>
