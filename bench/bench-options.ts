@@ -15,6 +15,8 @@ export type BenchOptions = Readonly<{
   pollers: readonly number[];
   /** Events queued for each point of the poller curve. */
   curveEvents: number;
+  /** Events one publisher client sends into `npm start`. */
+  clientEvents: number;
   /** Whole rounds, each on a fresh database; the table shows medians. */
   repeats: number;
   /** Rows of each PostgreSQL ceiling run (the first events of the end-to-end data). */
@@ -46,6 +48,7 @@ export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
   workers: 2,
   pollers: [1, 2, 4],
   curveEvents: 100_000,
+  clientEvents: 100_000,
   repeats: 1,
   ceilingRows: 100_000,
   statementRows: 500,
@@ -67,6 +70,7 @@ export const USAGE = `npm run bench -- [options]
   --workers N          claim loops of the process function end to end (default ${DEFAULT_OPTIONS.workers})
   --pollers A,B,C      poller curve points (default ${DEFAULT_OPTIONS.pollers.join(',')})
   --curve-events N     events queued for each curve point (default ${DEFAULT_OPTIONS.curveEvents})
+  --client-events N    events one publisher client sends into npm start (default ${DEFAULT_OPTIONS.clientEvents})
   --repeats N          rounds; the table shows medians (default ${DEFAULT_OPTIONS.repeats})
   --ceiling-rows N     rows of each PostgreSQL ceiling run (default ${DEFAULT_OPTIONS.ceilingRows})
   --statement-rows N   rows a statement in the ceiling runs (default ${DEFAULT_OPTIONS.statementRows})
@@ -81,6 +85,7 @@ export const USAGE = `npm run bench -- [options]
 
 const INTEGERS = {
   events: [1, 100_000_000], batch: [1, 1000], publishers: [1, 1000], workers: [1, 64], 'curve-events': [1, 100_000_000],
+  'client-events': [1, 100_000_000],
   repeats: [1, 99], 'ceiling-rows': [2, 100_000_000], 'statement-rows': [1, 10_000], 'single-requests': [1, 100_000_000],
   'batch-requests': [1, 10_000_000], connections: [1, 1000], seed: [0, 2 ** 31],
 } as const;
@@ -118,6 +123,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     workers: integer('workers', d.workers),
     pollers,
     curveEvents: integer('curve-events', d.curveEvents),
+    clientEvents: integer('client-events', d.clientEvents),
     repeats: integer('repeats', d.repeats),
     ceilingRows: integer('ceiling-rows', d.ceilingRows),
     statementRows: integer('statement-rows', d.statementRows),

@@ -6,6 +6,7 @@ import type { BenchOptions } from './bench-options.ts';
 import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
 import { bodiesOf, phaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
+import { measureClient, type ClientResult } from './system/client-phase.ts';
 import type { Entries } from './system/compiled-build.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
 
@@ -17,6 +18,8 @@ export type RoundResult = {
   load: { before: number[]; after: number[] };
   ceilings: Ceilings;
   system: SystemResult;
+  /** One publisher client into `npm start`. */
+  client: ClientResult;
   profiles: ProfileSummary[];
 };
 
@@ -39,8 +42,9 @@ export async function runRound(
   const { profileDir } = spawning;
   const startedAt = new Date();
   const before = loadavg();
-  const [systemDb, ceilingDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling')]);
+  const [systemDb, ceilingDb, clientDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling'), createTestDatabase('bench_client')]);
   const redis = testRedis('bench');
+  const clientRedis = testRedis('bench-client');
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   try {
     const phase = (name: string, total: number, perRequest: number) =>
@@ -72,15 +76,20 @@ export async function runRound(
       workers: options.workers, pollers: options.pollers, publishers: options.publishers, connections: options.connections,
       ...spawning, log,
     });
-    const profiles = system.processes
+    const client = await measureClient({
+      env: { DATABASE_URL: clientDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: clientRedis.prefix, LOG_LEVEL: options.logLevel },
+      db: clientDb.db, redis: clientRedis.redis, prefix: clientRedis.prefix, phase: phase('client', options.clientEvents, 1),
+      entry: spawning.entries.of('runner/local.ts'), profileDir, log,
+    });
+    const profiles = [...system.processes, client.runner]
       .filter((p) => p.profile !== null && existsSync(p.profile))
       .map((p) => summariseProfile(p.name, p.profile as string));
     return {
       round, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
-      load: { before, after: loadavg() }, ceilings, system, profiles,
+      load: { before, after: loadavg() }, ceilings, system, client, profiles,
     };
   } finally {
-    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), redis.cleanup()]);
+    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), clientDb.drop(), redis.cleanup(), clientRedis.cleanup()]);
   }
 }
 

@@ -13,7 +13,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 it('measures every stage, prints the table, writes both result files, and finds the counters exact', async () => {
   const options = parseBenchArgs([
     '--events', '3000', '--ceiling-rows', '2000', '--single-requests', '600', '--batch-requests', '20',
-    '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--out', out,
+    '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--client-events', '3000', '--out', out,
   ]);
   const progress: string[] = [];
   const report = await runBench(options, (line) => progress.push(line));
@@ -21,6 +21,9 @@ it('measures every stage, prints the table, writes both result files, and finds 
   const [round] = report.rounds;
   expect(report.rounds).toHaveLength(1);
   expect(round!.system.counters).toMatchObject({ exact: true, problems: [] });
+  expect(round!.client.counters).toMatchObject({ exact: true, problems: [] });
+  expect(round!.client.counters.stats).toMatchObject({ received: 3000, pending: 0 });
+  expect(round!.client.acceptedEventsPerSecond).toBeGreaterThan(0);
   expect(report.exact).toBe(true);
   // warm-up and one-event phases, at least 100 paced, the batch phase, end to end, and two curve points
   expect(round!.system.counters.stats.received).toBeGreaterThanOrEqual(600 + 600 + 100 + 2000 + 3000 + 2 * 2000);

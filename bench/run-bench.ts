@@ -52,5 +52,5 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const files = { json: join(options.out, `${stamp}.json`), markdown: join(options.out, 'latest.md') };
   writeFileSync(files.json, `${JSON.stringify({ stamp, options, machine, rows, rounds }, null, 2)}\n`);
   writeFileSync(files.markdown, renderMarkdown({ stamp, options, machine, rounds, rows }));
-  return { stamp, options, machine, rounds, rows, exact: rounds.every((r) => r.system.counters.exact), table: renderTable(rows, rounds.length), files };
+  return { stamp, options, machine, rounds, rows, exact: rounds.every((r) => r.system.counters.exact && r.client.counters.exact), table: renderTable(rows, rounds.length), files };
 }

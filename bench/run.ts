@@ -12,7 +12,9 @@ console.log(`\nResults: ${report.files.json} and ${report.files.markdown} (${((p
 if (!report.exact) {
   // A fast wrong answer is a failure.
   console.error('bench: FAILED: the counters are not exact:');
-  for (const round of report.rounds) for (const problem of round.system.counters.problems) console.error(`  round ${round.round}: ${problem}`);
+  for (const round of report.rounds) {
+    for (const problem of [...round.system.counters.problems, ...round.client.counters.problems]) console.error(`  round ${round.round}: ${problem}`);
+  }
   process.exit(1);
 }
 process.exit(0);

@@ -26,7 +26,7 @@ try {
     batch: options.batch,
     concurrency: options.concurrency,
     maxRetries: options.maxRetries,
-    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     onProgress: (p) => bar.update(p),
   });
   const elapsedMs = Date.now() - started;

@@ -78,6 +78,9 @@ function specs(options: BenchOptions): Spec[] {
     { stage: 'system', measure: 'peak RSS: ingest / process (end to end) / stats / busiest curve process', unit: 'MB',
       picks: [peak('ingest'), peak('process'), peak('stats'), (r) => Math.max(...r.system.pollers.map((p) => p.peakRssMb))],
       target: { text: 'each < 300 MB', met: (m) => m.every((mb) => mb < 300) } },
+    { stage: 'system', measure: `one publisher client (its defaults) into npm start, ${options.clientEvents} events: accepted / stored`, unit: 'events/s',
+      picks: [(r) => r.client.acceptedEventsPerSecond, (r) => r.client.storedEventsPerSecond],
+      note: (r) => `${r.client.requests} requests, ${r.client.backpressure} answered 429; the runner's peak RSS ${Math.round(r.client.runner.peakRssMb)} MB` },
     { stage: 'ratio', measure: 'end to end / PostgreSQL ceiling', unit: '%', picks: [(r) => percent(r.system.endToEnd.eventsPerSecond, ceilingRate(r))],
       target: { text: '≥ 50%', met: ([p]) => p! >= 50 } },
     { stage: 'ratio', measure: 'ingest 1-event / bare Hono 1-event', unit: '%', picks: [(r) => percent(r.system.ingest.single.requestsPerSecond, r.ceilings.hono.single.requestsPerSecond)],
@@ -90,6 +93,9 @@ function specs(options: BenchOptions): Spec[] {
     { stage: 'check', measure: 'counters exact (received, unique, duplicates, per topic, per phase, invariant)', unit: 'rounds exact',
       picks: [(r) => (r.system.counters.exact ? 1 : 0)], combine: (exact) => Math.min(...exact), target: { text: 'every round', met: ([m]) => m === 1 },
       note: (r) => (r.system.counters.exact ? `received ${r.system.counters.stats.received}, stored ${r.system.counters.rows}` : r.system.counters.problems.join('; ')) },
+    { stage: 'check', measure: 'counters exact after the publisher client\'s run into npm start', unit: 'rounds exact',
+      picks: [(r) => (r.client.counters.exact ? 1 : 0)], combine: (exact) => Math.min(...exact), target: { text: 'every round', met: ([m]) => m === 1 },
+      note: (r) => (r.client.counters.exact ? `received ${r.client.counters.stats.received}, stored ${r.client.counters.rows}` : r.client.counters.problems.join('; ')) },
   ];
 }
 

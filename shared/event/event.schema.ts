@@ -1,5 +1,4 @@
 import * as v from 'valibot';
-import type { Config } from '../config/config.ts';
 import { payloadProblem } from './payload-problem.ts';
 import { unstorableText } from './storable-text.ts';
 import { timestampProblem } from './timestamp.ts';
@@ -16,12 +15,23 @@ export type Event = {
   payload: JsonObject;
 };
 
-export type EventLimits = Pick<
-  Config['limits'],
-  'maxTopicLength' | 'maxEventIdLength' | 'maxSourceLength' | 'maxPayloadBytes' | 'maxPayloadDepth'
->;
+// Spelled out rather than picked from Config: the publisher client compiles this module for
+// browsers too, and must not pull in the server's configuration (which reads files).
+export type EventLimits = {
+  maxTopicLength: number;
+  maxEventIdLength: number;
+  maxSourceLength: number;
+  maxPayloadBytes: number;
+  maxPayloadDepth: number;
+};
 
 const CONTROL = /\p{Cc}/u;
+
+// Node's Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only
+// TextEncoder. Looked up on globalThis so that the client compiles without Node's types.
+const NodeBuffer = (globalThis as { Buffer?: { byteLength: (text: string, encoding: 'utf8') => number } }).Buffer;
+const encoder = new TextEncoder();
+const utf8Length: (s: string) => number = NodeBuffer ? (s) => NodeBuffer.byteLength(s, 'utf8') : (s) => encoder.encode(s).length;
 
 /** Whether a parsed JSON value is an object (not an array, not null). */
 export const isJsonObject = (value: unknown): value is JsonObject =>
@@ -96,7 +106,7 @@ export function eventSchema(limits: EventLimits) {
             const [first, ...rest] = pathItems(dataset.value, problem.path);
             return addIssue({ message: `payload: ${problem.message}`, ...(first ? { path: [first, ...rest] } : {}) });
           }
-          const bytes = Buffer.byteLength(JSON.stringify(dataset.value));
+          const bytes = utf8Length(JSON.stringify(dataset.value));
           if (bytes > limits.maxPayloadBytes) addIssue({ message: `payload must be at most ${limits.maxPayloadBytes} bytes serialized (it is ${bytes})` });
         }),
       ),
@@ -104,3 +114,5 @@ export function eventSchema(limits: EventLimits) {
     eventMessage,
   );
 }
+
+export type EventSchema = ReturnType<typeof eventSchema>;

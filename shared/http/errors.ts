@@ -1,4 +1,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { validationSummary, type ValidationDetail } from '../event/event-check.ts';
+
+export type { ValidationDetail };
 
 /**
  * An expected failure with a stable `code`, the HTTP status it maps to, and the
@@ -24,11 +27,9 @@ export class AppError extends Error {
   }
 }
 
-export type ValidationDetail = { index: number; path: string; message: string };
-
 export const invalidJson = (message: string) => new AppError(400, 'invalid_json', message);
 export const validationFailed = (details: ValidationDetail[]) =>
-  new AppError(400, 'validation_failed', `${details.length === 1 ? 'an event breaks' : 'events break'} a rule`, { details });
+  new AppError(400, 'validation_failed', validationSummary(details), { details });
 export const emptyBatch = () => new AppError(400, 'empty_batch', 'the request holds no event');
 export const invalidEncoding = () => new AppError(400, 'invalid_encoding', 'the body is not valid gzip');
 /** The client stopped sending (it went away, or the server's request timeout cut it off). */

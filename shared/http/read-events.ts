@@ -1,8 +1,8 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import * as v from 'valibot';
 import type { Config } from '../config/config.ts';
-import { eventSchema, isJsonObject, type Event } from '../event/event.schema.ts';
+import { checkEvent, type ValidationDetail } from '../event/event-check.ts';
+import { isJsonObject, type Event, type EventSchema } from '../event/event.schema.ts';
 import {
   emptyBatch,
   incompleteBody,
@@ -11,12 +11,10 @@ import {
   tooLarge,
   unsupportedMediaType,
   validationFailed,
-  type ValidationDetail,
 } from './errors.ts';
 
 const gunzipAsync = promisify(gunzip);
 const MAX_DETAILS = 50;
-const MAX_PATH = 128;
 
 type Format = 'json' | 'ndjson';
 
@@ -156,7 +154,7 @@ type ReadLimits = Pick<Config['limits'], 'maxBodyBytes' | 'maxEventsPerRequest'>
 export async function readEvents(
   request: Request,
   limits: ReadLimits,
-  schema: ReturnType<typeof eventSchema>,
+  schema: EventSchema,
 ): Promise<Event[]> {
   const format = formatOf(request.headers.get('content-type'));
   const gzipped = isGzip(request.headers.get('content-encoding'));
@@ -170,22 +168,13 @@ export async function readEvents(
   return validateAll(items, schema);
 }
 
-function validateAll(items: unknown[], schema: ReturnType<typeof eventSchema>): Event[] {
+function validateAll(items: unknown[], schema: EventSchema): Event[] {
   const events: Event[] = [];
   const details: ValidationDetail[] = [];
-  const note = (detail: ValidationDetail) => {
-    if (details.length < MAX_DETAILS) details.push(detail);
-  };
   for (let index = 0; index < items.length; index++) {
-    const item = items[index];
-    // Checked here, not left to the schema: valibot would read an array as an object with five missing fields.
-    if (!isJsonObject(item)) {
-      note({ index, path: '', message: 'an event must be a JSON object' });
-      continue;
-    }
-    const result = v.safeParse(schema, item);
-    if (result.success) events.push(result.output);
-    else for (const issue of result.issues) note({ index, path: (v.getDotPath(issue) ?? '').slice(0, MAX_PATH), message: issue.message });
+    const checked = checkEvent(schema, items[index], index);
+    if ('event' in checked) events.push(checked.event);
+    else details.push(...checked.details.slice(0, MAX_DETAILS - details.length));
   }
   if (details.length > 0) throw validationFailed(details);
   return events;
