@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../../test/support/browser.ts';
 import { scriptedServer } from '../../test/support/scripted-server.ts';
 import { startFunction } from '../../test/support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
@@ -59,7 +59,6 @@ describe('the built package', () => {
 
 // The browser build: the same files, loaded by a real Chromium as ES modules with an import map for the two
 // dependencies. Served from the origin that forwards /publish to the runner, since ingest sends no CORS headers.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PAGE = `<!doctype html><script type="importmap">${JSON.stringify({
   imports: { valibot: '/node_modules/valibot/dist/index.mjs', uuid: '/node_modules/uuid/dist/index.js' },
 })}</script>
@@ -113,7 +112,7 @@ describe('the built package in a browser', () => {
     const [database, redis] = [await createTestDatabase('client_browser'), testRedis('client-browser')];
     const runner = await startFunction('runner/local.ts', { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: 'warn' });
     const site = await pageServer(runner.url);
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       const pageErrors: string[] = [];

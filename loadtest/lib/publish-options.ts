@@ -20,7 +20,7 @@ what it sent with what /stats gained.
   --api-key KEY      ingest API key (INGEST_API_KEYS)
   --read-key KEY     stats API key (READ_API_KEYS)
   --wait S           seconds to wait for pending to reach 0 (default 120)
-  --max-retries N    attempts per batch after a 429/503 (default 30)
+  --max-retries N    retries per batch of any retryable failure: 429/503, 5xx, no answer (default 30)
   --check            exit 1 when /stats does not match what was sent
   --json             print the report as JSON`;
 
