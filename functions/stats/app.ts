@@ -1,10 +1,8 @@
 import { Hono } from 'hono';
-import * as v from 'valibot';
 import type { Config } from '../../shared/config/config.ts';
 import type { Db } from '../../shared/db/database.ts';
 import { busiestTopics, readTotals, topicsByName } from '../../shared/db/counter.repository.ts';
 import { listEvents } from '../../shared/db/event-read.repository.ts';
-import { eventSchema } from '../../shared/event/event.schema.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
 import { invalidQuery, unavailable } from '../../shared/http/errors.ts';
@@ -16,12 +14,9 @@ import { functionDocument } from '../../shared/openapi/document.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from './cursor.ts';
 import { dashboardPage } from './dashboard/dashboard-page.ts';
-import { instant, pageSize, parseQuery } from './query.ts';
+import { eventsQuery, parseQuery, statsQuery } from './query.ts';
 
 export type StatsDeps = { config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
-
-const MAX_PAGE = 1000;
-const TOPICS_SHOWN = 100;
 
 /** Reads that fail because a dependency is away answer 503, naming it. */
 async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Promise<T> {
@@ -34,22 +29,7 @@ async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Prom
 
 /** The stats function: the counters of the contract, the stored events, and what operators look at. */
 export function createStatsApp({ config, db, queue, logger, metrics, readiness }: StatsDeps) {
-  const { topic, event_id, source } = eventSchema(config.limits).entries;
-  const EventsQuery = v.object({
-    topic: v.optional(topic),
-    event_id: v.optional(event_id),
-    source: v.optional(source),
-    since: v.optional(instant('since')),
-    until: v.optional(instant('until')),
-    order: v.optional(v.picklist(['asc', 'desc'], 'order must be asc or desc'), 'asc'),
-    limit: pageSize('limit', 100, MAX_PAGE),
-    after: v.optional(v.string()),
-  });
-  const StatsQuery = v.object({
-    topics_limit: pageSize('topics_limit', TOPICS_SHOWN, MAX_PAGE),
-    topics_order: v.optional(v.picklist(['busiest', 'name'], 'topics_order must be busiest or name'), 'busiest'),
-    topics_after: v.optional(v.string()),
-  });
+  const eventsParameters = eventsQuery(config.limits);
 
   const requireKey = apiKey(config.readApiKeys);
   const document = functionDocument('stats', config.limits);
@@ -60,7 +40,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
    * order, so the cost never depends on how many topics exist.
    */
   async function stats(query: Record<string, string[]>) {
-    const { topics_limit: limit, topics_order: order, topics_after: after } = parseQuery(StatsQuery, query);
+    const { topics_limit: limit, topics_order: order, topics_after: after } = parseQuery(statsQuery, query);
     if (after !== undefined && order !== 'name') throw invalidQuery('topics_after pages the topics in name order: add topics_order=name', 'topics_after');
     const afterTopic = after === undefined ? '' : decodeTopicCursor(after);
     if (afterTopic === null) throw invalidQuery('topics_after is not a cursor this service gave out', 'topics_after');
@@ -88,7 +68,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
     .get('/', requireKey, async (c) => c.json(await stats(c.req.queries())))
     .get('/stats', requireKey, async (c) => c.json(await stats(c.req.queries())))
     .get('/events', requireKey, async (c) => {
-      const { after, limit, order, event_id: eventId, ...filter } = parseQuery(EventsQuery, c.req.queries());
+      const { after, limit, order, event_id: eventId, ...filter } = parseQuery(eventsParameters, c.req.queries());
       const afterSeq = after === undefined ? null : decodeCursor(after);
       if (afterSeq === null && after !== undefined) throw invalidQuery('after is not a cursor this service gave out', 'after');
       const page = await from('postgres', listEvents(db, { ...filter, eventId, order, afterSeq, limit }));
