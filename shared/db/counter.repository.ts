@@ -47,12 +47,16 @@ export async function busiestTopics(db: Db, limit: number): Promise<TopicTotals[
         .limit(sql<number>`${limit} * (SELECT greatest(count(*), 1) FROM counter_totals)`))
     .with('chosen', (q) =>
       q.selectFrom('ranked').select('topic').groupBy('topic').orderBy(sql`sum(events)`, 'desc').orderBy('topic').limit(limit))
-    .selectFrom('topic_counters')
-    .innerJoin('chosen', 'chosen.topic', 'topic_counters.topic')
-    .select(['topic_counters.topic', ...summed])
-    .groupBy('topic_counters.topic')
-    .orderBy(sql`sum(unique_count + duplicate_count)`, 'desc')
-    .orderBy('topic_counters.topic')
+    // LATERAL: each chosen topic's shards are summed by its own primary-key lookup. A plain join lets the
+    // planner, unsure of the LIMIT above, hash-join against a scan of every counter row.
+    .selectFrom('chosen')
+    .innerJoinLateral(
+      (eb) => eb.selectFrom('topic_counters').select(summed).whereRef('topic_counters.topic', '=', 'chosen.topic').as('sums'),
+      (join) => join.onTrue(),
+    )
+    .select(['chosen.topic', 'sums.unique', 'sums.duplicates'])
+    .orderBy(sql`sums.unique + sums.duplicates`, 'desc')
+    .orderBy('chosen.topic')
     .execute();
   return topicTotals(rows);
 }
