@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
 import type { Config } from '../../shared/config/config.ts';
 import { eventSchema } from '../../shared/event/event.schema.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
-import { backpressure, invalidQuery, unavailable } from '../../shared/http/errors.ts';
+import { backpressure, unavailable } from '../../shared/http/errors.ts';
 import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
+import { parseQuery } from '../../shared/http/parse-query.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
@@ -24,16 +26,7 @@ export type IngestDeps = {
  * refused, as on GET /events: a mistyped `?wiat=true` must not silently answer
  * 202 to a publisher that meant to wait.
  */
-function waitRequested(url: string): boolean {
-  const query = new URL(url).searchParams;
-  for (const name of new Set(query.keys())) {
-    if (name !== 'wait') throw invalidQuery(`${name} is not a parameter of this route (only wait is)`);
-  }
-  const values = query.getAll('wait');
-  if (values.length > 1) throw invalidQuery('wait is given more than once');
-  if (values.length === 1 && values[0] !== 'true' && values[0] !== 'false') throw invalidQuery('wait must be true or false');
-  return values[0] === 'true';
-}
+const PublishQuery = v.object({ wait: v.optional(v.picklist(['true', 'false'], 'wait must be true or false'), 'false') });
 
 const statusCount = (results: EventStatus[], status: EventStatus) => results.filter((r) => r === status).length;
 
@@ -46,7 +39,7 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
   const schema = eventSchema(config.limits);
 
   async function publish(c: Context) {
-    const wait = waitRequested(c.req.url);
+    const wait = parseQuery(PublishQuery, c.req.queries()).wait === 'true';
     const events = await readEvents(c.req.raw, config.limits, schema);
     const batchId = randomUUID();
     let outcome: 'queued' | 'full';

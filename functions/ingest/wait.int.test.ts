@@ -86,13 +86,15 @@ describe('with a poller running', () => {
       ['?wait=TRUE', 'wait'],
       ['?wait=true&wait=false', 'wait'],
       ['?wiat=true', 'wiat'],
+      [`?${encodeURIComponent('<script>x</script>')}=1`, 'a parameter with an unusual name'],
     ];
     for (const [query, named] of cases) {
       const response = await postJson(h.ingest, `/publish${query}`, event({ event_id: 'w-refused' }));
       expect(response.status, query).toBe(400);
-      const body = (await response.json()) as { error: string; message: string };
+      const body = (await response.json()) as { error: string; message: string; parameter: string };
       expect(body.error).toBe('invalid_query');
       expect(body.message).toContain(named);
+      expect(body.parameter, query).toBe(named);
     }
     expect((await h.queue.counters()).received).toBe(before);
     expect(await waitKeys(h)).toEqual([]);

@@ -1,25 +1,23 @@
 import { Hono } from 'hono';
-import * as v from 'valibot';
 import type { Config } from '../../shared/config/config.ts';
 import type { Db } from '../../shared/db/database.ts';
-import { readCounters } from '../../shared/db/counter.repository.ts';
-import { listEvents } from '../../shared/db/event.repository.ts';
-import { eventSchema } from '../../shared/event/event.schema.ts';
+import { busiestTopics, readTotals, topicsByName } from '../../shared/db/counter.repository.ts';
+import { listEvents } from '../../shared/db/event-read.repository.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
 import { invalidQuery, unavailable } from '../../shared/http/errors.ts';
+import { parseQuery } from '../../shared/http/parse-query.ts';
 import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
 import { functionDocument } from '../../shared/openapi/document.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from './cursor.ts';
 import { dashboardPage } from './dashboard/dashboard-page.ts';
+import { eventsQuery, statsQuery } from './query.ts';
 
 export type StatsDeps = { config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
-
-const MAX_PAGE = 1000;
 
 /** Reads that fail because a dependency is away answer 503, naming it. */
 async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Promise<T> {
@@ -32,28 +30,35 @@ async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Prom
 
 /** The stats function: the counters of the contract, the stored events, and what operators look at. */
 export function createStatsApp({ config, db, queue, logger, metrics, readiness }: StatsDeps) {
-  const topicRule = eventSchema(config.limits).entries.topic;
-  const EventsQuery = v.object({
-    topic: v.optional(topicRule),
-    limit: v.optional(
-      v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'limit must be a whole number'), v.transform(Number), v.minValue(1, 'limit must be at least 1'), v.maxValue(MAX_PAGE, `limit must be at most ${MAX_PAGE}`)),
-      '100',
-    ),
-    after: v.optional(v.string()),
-  });
+  const eventsParameters = eventsQuery(config.limits);
 
   const requireKey = apiKey(config.readApiKeys);
   const document = functionDocument('stats', config.limits);
 
-  async function stats() {
-    const [pg, redis] = await Promise.all([from('postgres', readCounters(db)), from('redis', queue.counters())]);
+  /**
+   * The counters. The totals come from one row per counter shard; `topics` is
+   * either the busiest first (a bounded read of an index) or a page in name
+   * order, so the cost never depends on how many topics exist.
+   */
+  async function stats(query: Record<string, string[]>) {
+    const { topics_limit: limit, topics_order: order, topics_after: after } = parseQuery(statsQuery, query);
+    if (after !== undefined && order !== 'name') throw invalidQuery('topics_after pages the topics in name order: add topics_order=name', 'topics_after');
+    const afterTopic = after === undefined ? '' : decodeTopicCursor(after);
+    if (afterTopic === null) throw invalidQuery('topics_after is not a cursor this service gave out', 'topics_after');
+    const topicsRead = order === 'busiest'
+      ? busiestTopics(db, limit).then((topics) => ({ topics, more: false }))
+      : topicsByName(db, { after: afterTopic, limit });
+    const [totals, topics, redis] = await Promise.all([from('postgres', readTotals(db)), from('postgres', topicsRead), from('redis', queue.counters())]);
+    const last = topics.topics.at(-1);
     return {
       received: redis.received,
-      unique_processed: pg.uniqueProcessed,
-      duplicate_dropped: pg.duplicateDropped,
+      unique_processed: totals.uniqueProcessed,
+      duplicate_dropped: totals.duplicateDropped,
       pending: redis.pending,
       dead_lettered: redis.deadLettered,
-      topics: pg.topics,
+      topics: topics.topics,
+      // Only name order pages: the busiest list is a ranking of the moment, not a stable sequence.
+      ...(order === 'name' ? { topics_next_cursor: topics.more && last ? encodeTopicCursor(last.topic) : null } : {}),
       uptime_seconds: Math.round(process.uptime() * 10) / 10,
     };
   }
@@ -61,15 +66,13 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
   return new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
-    .get('/', requireKey, async (c) => c.json(await stats()))
-    .get('/stats', requireKey, async (c) => c.json(await stats()))
+    .get('/', requireKey, async (c) => c.json(await stats(c.req.queries())))
+    .get('/stats', requireKey, async (c) => c.json(await stats(c.req.queries())))
     .get('/events', requireKey, async (c) => {
-      const parsed = v.safeParse(EventsQuery, c.req.query());
-      if (!parsed.success) throw invalidQuery(parsed.issues[0]?.message ?? 'invalid query');
-      const { topic, limit, after } = parsed.output;
-      const afterSeq = after === undefined ? '0' : decodeCursor(after);
-      if (afterSeq === null) throw invalidQuery('after is not a cursor this service gave out');
-      const page = await from('postgres', listEvents(db, { topic, afterSeq, limit }));
+      const { after, limit, order, event_id: eventId, ...filter } = parseQuery(eventsParameters, c.req.queries());
+      const afterSeq = after === undefined ? null : decodeCursor(after);
+      if (afterSeq === null && after !== undefined) throw invalidQuery('after is not a cursor this service gave out', 'after');
+      const page = await from('postgres', listEvents(db, { ...filter, eventId, order, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
     // For the dashboard: it answers while a dependency is down, so the page can say which one.

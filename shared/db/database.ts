@@ -31,10 +31,21 @@ export interface TopicCounterTable {
   duplicate_count: ColumnType<string, number, never>;
 }
 
+/**
+ * The counters of all topics per shard, kept by triggers on `topic_counters`
+ * (migration 2026-11-30T02-10): the totals cost a sum over shards, not topics.
+ */
+export interface CounterTotalTable {
+  shard: number;
+  unique_count: ColumnType<string, never, never>;
+  duplicate_count: ColumnType<string, never, never>;
+}
+
 export interface Database {
   events: EventTable;
   processed_messages: ProcessedMessageTable;
   topic_counters: TopicCounterTable;
+  counter_totals: CounterTotalTable;
 }
 
 export type Db = Kysely<Database>;

@@ -4,7 +4,8 @@ import { event } from '../../test/support/harness.ts';
 import type { Event } from '../event/event.schema.ts';
 import type { QueueMessage } from '../queue/message.ts';
 import { readCounters } from './counter.repository.ts';
-import { countEvents, listEvents, pruneProcessedMessages, storeMessages } from './event.repository.ts';
+import { listEvents } from './event-read.repository.ts';
+import { countEvents, pruneProcessedMessages, storeMessages } from './event.repository.ts';
 import { migrateToLatest } from './migrate.ts';
 
 let t: TestDatabase;
@@ -38,7 +39,7 @@ describe('storeMessages', () => {
       { id: 'f1', events: [ev('first', 'k', { source: 'one' })] },
       { id: 'f2', events: [ev('first', 'k', { source: 'two' })] },
     ]);
-    const page = await listEvents(t.db, { topic: 'first', afterSeq: '0', limit: 10 });
+    const page = await listEvents(t.db, { topic: 'first', order: 'asc', afterSeq: null, limit: 10 });
     expect(page.events.map((e) => e.source)).toEqual(['one']);
   });
 
@@ -85,32 +86,6 @@ describe('pruneProcessedMessages', () => {
   });
 });
 
-describe('listEvents', () => {
-  it('pages by cursor, oldest stored first, and filters by topic', async () => {
-    await store([{ id: 'p', events: Array.from({ length: 25 }, (_, i) => ev('paged', `k${String(i).padStart(2, '0')}`)) }]);
-    const seen: string[] = [];
-    let after = '0';
-    for (;;) {
-      const page = await listEvents(t.db, { topic: 'paged', afterSeq: after, limit: 10 });
-      seen.push(...page.events.map((e) => e.event_id));
-      expect(page.events.every((e) => e.topic === 'paged')).toBe(true);
-      if (page.nextSeq === null) break;
-      after = page.nextSeq;
-    }
-    expect(seen).toHaveLength(25);
-    expect(new Set(seen).size).toBe(25);
-  });
-
-  it('returns the event as received, the timestamp as the same instant in UTC', async () => {
-    const payload = { nested: { list: [1, 'two', null, true] }, 'ключ': 'значение 🚀', __proto__: 'plain key' };
-    await store([{ id: 'shape', events: [ev('shape', 'x', { timestamp: '2026-11-25T09:30:00.123456+02:00', source: 'svc', payload: JSON.parse(JSON.stringify(payload)) })] }]);
-    const [stored] = (await listEvents(t.db, { topic: 'shape', afterSeq: '0', limit: 1 })).events;
-    expect(stored).toMatchObject({ topic: 'shape', event_id: 'x', source: 'svc', timestamp: '2026-11-25T07:30:00.123456Z' });
-    expect(stored!.payload).toEqual(JSON.parse(JSON.stringify(payload)));
-    expect(stored!.stored_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-  });
-});
-
 describe('migrations', () => {
   it('run once when several processes start together', async () => {
     const fresh = await createTestDatabase('migrate', { migrate: false });
@@ -118,7 +93,9 @@ describe('migrations', () => {
       const { createDb } = await import('./database.ts');
       const dbs = Array.from({ length: 4 }, () => createDb(fresh.url, 2));
       const results = await Promise.all(dbs.map((db) => migrateToLatest(db)));
-      expect(results.flat()).toEqual(['2026-11-25T00-00_initial-schema', '2026-11-25T01-00_parked-flag']);
+      expect(results.flat()).toEqual([
+        '2026-11-25T00-00_initial-schema', '2026-11-25T01-00_parked-flag', '2026-11-30T02-00_event-filter-indexes', '2026-11-30T02-10_counter-totals',
+      ]);
       await Promise.all(dbs.map((db) => db.destroy()));
     } finally {
       await fresh.drop();

@@ -153,36 +153,6 @@ async function addToCounters(trx: Transaction<Database>, perTopic: Map<string, T
           duplicate_count = topic_counters.duplicate_count + excluded.duplicate_count`.execute(trx);
 }
 
-/** A stored event as the API returns it. */
-export type StoredEvent = Event & { stored_at: string };
-
-export type EventPage = { events: StoredEvent[]; nextSeq: string | null };
-
-// RFC 3339 in UTC with as many fractional digits as the instant needs (PostgreSQL keeps microseconds).
-const rfc3339Utc = (column: string) =>
-  sql<string>`regexp_replace(to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'`;
-
-/**
- * One page of stored events, oldest stored first, after the given `seq` (keyset
- * pagination: the page costs the same at any depth).
- *
- * @example await listEvents(db, { topic: 'orders', afterSeq: '0', limit: 100 })
- */
-export async function listEvents(db: Db, query: { topic?: string | undefined; afterSeq: string; limit: number }): Promise<EventPage> {
-  let q = db
-    .selectFrom('events')
-    .select(['seq', 'topic', 'event_id', 'source', 'payload'])
-    .select([rfc3339Utc('timestamp').as('timestamp'), rfc3339Utc('stored_at').as('stored_at')])
-    .where('seq', '>', query.afterSeq)
-    .orderBy('seq')
-    .limit(query.limit + 1);
-  if (query.topic !== undefined) q = q.where('topic', '=', query.topic);
-  const rows = await q.execute();
-  const page = rows.slice(0, query.limit);
-  const events = page.map(({ seq: _seq, ...event }) => event);
-  return { events, nextSeq: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
-}
-
 /**
  * Forgets the ids of messages committed before `olderThan`. An id is needed only
  * while its message can still come back, which is until its batch is

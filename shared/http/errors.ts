@@ -38,7 +38,8 @@ export const tooLarge = (message: string, limit: number) => new AppError(413, 't
 export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
 export const unauthorized = () =>
   new AppError(401, 'unauthorized', 'a valid API key is required', {}, { 'WWW-Authenticate': 'Bearer' });
-export const invalidQuery = (message: string) => new AppError(400, 'invalid_query', message);
+/** A query parameter is unknown, repeated or breaks its rule; `parameter` names it for programs. */
+export const invalidQuery = (message: string, parameter: string) => new AppError(400, 'invalid_query', message, { parameter });
 
 /** The queue is over its limit: the client should slow down and retry. */
 export const backpressure = (retryAfterSeconds: number) =>

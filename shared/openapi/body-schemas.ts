@@ -28,6 +28,7 @@ export const errorFields = {
   },
   limit: integer('the limit that was passed'),
   dependency: { type: 'string', enum: ['redis', 'postgres'] },
+  parameter: { type: 'string', description: 'the query parameter at fault' },
 } satisfies Record<string, JsonSchema>;
 
 /**
@@ -56,7 +57,7 @@ export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
       description: 'an event as first received, and when it was stored',
     },
     EventPage: object({
-      events: { type: 'array', items: ref('StoredEvent'), description: 'oldest stored first' },
+      events: { type: 'array', items: ref('StoredEvent'), description: 'in storage order: oldest stored first, or newest first with order=desc' },
       next_cursor: { type: ['string', 'null'], description: 'pass as ?after= for the next page; null on the last page' },
     }),
     Accepted: object({ accepted: integer('events queued'), batch_id: { type: 'string' } }),
@@ -85,10 +86,12 @@ export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
       dead_lettered: integer('events parked in the dead-letter list'),
       topics: {
         type: 'array',
+        description: 'at most topics_limit: the busiest first, or a page in name order with topics_order=name',
         items: object({ topic: { type: 'string' }, unique_processed: integer('events stored'), duplicate_dropped: integer('duplicates dropped') }),
       },
+      topics_next_cursor: { type: ['string', 'null'], description: 'with topics_order=name only: pass as topics_after for the next page; null on the last' },
       uptime_seconds: { type: 'number', minimum: 0 },
-    }),
+    }, ['topics_next_cursor']),
     Health: object({ status: { const: 'ok' } }),
     Readiness: object(
       {

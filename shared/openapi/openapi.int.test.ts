@@ -5,6 +5,7 @@ import { createIngestApp } from '../../functions/ingest/app.ts';
 import { createProcessApp } from '../../functions/process/app.ts';
 import { createBatchProcessor } from '../../functions/process/batch-processor.ts';
 import { createStatsApp } from '../../functions/stats/app.ts';
+import { eventsQuery, statsQuery } from '../../functions/stats/query.ts';
 import { createHarness, event, type Harness } from '../../test/support/harness.ts';
 import { freePort } from '../../test/support/processes.ts';
 import { defaultConfig } from '../config/config.ts';
@@ -104,6 +105,14 @@ function scenarios(): Scenario[] {
     { fn: 'stats', apps: appsOf(keyed), method: 'get', path: '/stats', init: read },
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?limit=1' },
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?limit=0' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?topic=orders&event_id=p&source=checkout-svc&since=2026-11-25T09:00:00%2B01:00&until=2026-11-26T00:00:00Z&order=desc&limit=5' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?order=sideways' },
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/events', query: '?evnt_id=p' },
+    ...['/', '/stats'].flatMap((path): Scenario[] => [
+      { fn: 'stats', apps: appsOf(open), method: 'get', path, query: '?topics_limit=1' },
+      { fn: 'stats', apps: appsOf(open), method: 'get', path, query: '?topics_order=name&topics_limit=1' },
+      { fn: 'stats', apps: appsOf(open), method: 'get', path, query: '?topics_limit=0' },
+    ]),
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/dashboard' },
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/openapi.json' },
   );
@@ -135,6 +144,13 @@ it('is produced by the code: each documented status and error code happens, and 
   expect(problems).toEqual([]);
   const documented = (['ingest', 'process', 'stats'] as const).flatMap((fn) => documentedAnswers(functionDocument(fn, defaultConfig().limits)).map((a) => `${fn} ${a}`));
   expect([...produced].sort()).toEqual(documented.sort());
+});
+
+it('documents exactly the query parameters the stats function accepts', () => {
+  const paths = functionDocument('stats', defaultConfig().limits).paths;
+  const documented = (path: string) => (paths[path]?.get?.parameters ?? []).map((p) => p.name).sort();
+  expect(documented('/events')).toEqual(Object.keys(eventsQuery(defaultConfig().limits).entries).sort());
+  for (const path of ['/', '/stats']) expect(documented(path)).toEqual(Object.keys(statsQuery.entries).sort());
 });
 
 it('describes the event rules of the configured limits', async () => {

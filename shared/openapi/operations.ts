@@ -30,9 +30,9 @@ const errors = {
   badBody: json('the body is not JSON or NDJSON, an event breaks a rule, there is no event, or the body stopped short', errorBody(
     ['invalid_json', 'validation_failed', 'empty_batch', 'invalid_encoding', 'incomplete_body'], {}, { details: errorFields.details },
   )),
-  badQuery: json('a query parameter breaks its rule', errorBody(['invalid_query'])),
+  badQuery: json('a query parameter is unknown, repeated or breaks its rule', errorBody(['invalid_query'], { parameter: errorFields.parameter })),
   badPublish: json('the body is not JSON or NDJSON, an event breaks a rule, there is no event, the body stopped short, or the query is not just wait=true|false', errorBody(
-    ['invalid_json', 'validation_failed', 'empty_batch', 'invalid_encoding', 'incomplete_body', 'invalid_query'], {}, { details: errorFields.details },
+    ['invalid_json', 'validation_failed', 'empty_batch', 'invalid_encoding', 'incomplete_body', 'invalid_query'], {}, { details: errorFields.details, parameter: errorFields.parameter },
   )),
   unauthorized: json('a key is required and was missing or wrong', errorBody(['unauthorized']), {
     'WWW-Authenticate': header('the scheme to use', { const: 'Bearer' }),
@@ -114,27 +114,40 @@ function processPaths(): Paths {
 }
 
 function statsPaths(): Paths {
+  const query = (name: string, description: string, schema: JsonSchema) => ({ name, in: 'query', required: false, description, schema });
   const stats = (operationId: string, summary: string): Operation => ({
     operationId,
     summary,
     tags: ['stats'],
     security: keyed,
-    responses: { 200: json('the counters', ref('Stats')), 401: errors.unauthorized, 503: errors.unavailable },
+    parameters: [
+      query('topics_limit', 'how many topics to list', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+      query('topics_order', 'busiest: the busiest topics first (one bounded list); name: every topic, a page at a time, in name order', {
+        type: 'string', enum: ['busiest', 'name'], default: 'busiest',
+      }),
+      query('topics_after', 'with topics_order=name: the topics_next_cursor of the previous page', { type: 'string' }),
+    ],
+    responses: { 200: json('the counters', ref('Stats')), 400: errors.badQuery, 401: errors.unauthorized, 503: errors.unavailable },
   });
-  const query = (name: string, description: string, schema: JsonSchema) => ({ name, in: 'query', required: false, description, schema });
+  const instant = (edge: string) => ({ type: 'string', format: 'date-time', description: `RFC 3339 with a zone offset or Z; ${edge}` });
   return {
     '/': { get: stats('getStats', 'the counters') },
     '/stats': { get: stats('getStatsAlias', 'the counters, at their alias') },
     '/events': {
       get: {
         operationId: 'listEvents',
-        summary: 'stored unique events, oldest stored first',
+        summary: 'stored unique events, oldest stored first (or newest first); the filters combine',
         tags: ['stats'],
         security: keyed,
         parameters: [
           query('topic', 'only this topic', { type: 'string' }),
+          query('event_id', 'only this event_id (in every topic, unless topic is given)', { type: 'string' }),
+          query('source', 'only this source, exactly', { type: 'string' }),
+          query('since', 'only events whose timestamp is at or after this instant', instant('inclusive')),
+          query('until', 'only events whose timestamp is before this instant', instant('exclusive')),
+          query('order', 'storage order: asc is oldest stored first, desc newest stored first', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }),
           query('limit', 'events per page', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
-          query('after', 'the next_cursor of the previous page', { type: 'string' }),
+          query('after', 'the next_cursor of the previous page (in the same order)', { type: 'string' }),
         ],
         responses: { 200: json('a page of events', ref('EventPage')), 400: errors.badQuery, 401: errors.unauthorized, 503: errors.unavailable },
       },

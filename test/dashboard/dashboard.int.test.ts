@@ -16,13 +16,18 @@ const READ_KEY = 'dashboard-read-key';
 const plan = planRun({ total: 6_000, duplicateRatio: 0.3, seed: 11 });
 
 // The little of the DOM the page-side callbacks use (the project compiles without the DOM library).
-type PageElement = { dataset: Record<string, string | undefined>; textContent: string | null; children: ArrayLike<PageElement>; getAttribute: (name: string) => string | null };
+type PageElement = {
+  dataset: Record<string, string | undefined>; textContent: string | null; hidden: boolean; children: ArrayLike<PageElement>;
+  nextElementSibling: PageElement | null; getAttribute: (name: string) => string | null;
+};
 declare const document: { body: PageElement; querySelector: (selector: string) => PageElement | null; querySelectorAll: (selector: string) => Iterable<PageElement> };
+declare const localStorage: { getItem: (key: string) => string | null };
 
 let database: TestDatabase;
 const redis = testRedis('dashboard');
 let runner: FunctionProcess;
 let browser: Browser;
+let trafficPage: Page; // the page that watched the traffic of the first test
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -81,6 +86,27 @@ async function pageMatchesStats(page: Page) {
   }, { timeoutMs: 30_000, what: 'the dashboard to show the counters of /stats' });
 }
 
+/** What the explorer lists: the key of each event row. */
+const listed = (page: Page) =>
+  page.evaluate(() => [...document.querySelectorAll('#events tr.event')].map((row) => row.dataset.key));
+const readEvents = async (query: string) =>
+  (await (await fetch(`${runner.url}/events?${query}`, { headers: { authorization: `Bearer ${READ_KEY}` } })).json()) as {
+    events: Array<{ topic: string; event_id: string; payload: unknown }>; next_cursor: string | null;
+  };
+const keysOf = (page: { events: Array<{ topic: string; event_id: string }> }) => page.events.map((e) => `${e.topic}/${e.event_id}`);
+
+async function searchFor(page: Page, filters: Record<string, string>) {
+  for (const [name, value] of Object.entries(filters)) {
+    if (name === 'order' || name === 'limit') await page.selectOption(`#filters [name="${name}"]`, value);
+    else await page.fill(`#filters [name="${name}"]`, value);
+  }
+  await page.click('#filters button[type="submit"]');
+}
+
+async function waitForListing(page: Page, keys: string[]) {
+  await waitFor(async () => (JSON.stringify(await listed(page)) === JSON.stringify(keys) ? true : null), { timeoutMs: 15_000, what: `the explorer to list ${keys.length} events` });
+}
+
 it('asks for the read key, draws the traffic, and ends up showing exactly the counters of /stats', async () => {
   const page = await openWithKey('/dashboard');
   const samples = () => page.evaluate(() => Number(document.body.dataset.samples ?? 0));
@@ -115,12 +141,68 @@ it('asks for the read key, draws the traffic, and ends up showing exactly the co
   expect(view.chartPoints).toBeGreaterThanOrEqual(steps);
   expect(pageErrors).toEqual([]);
 
+  // The explorer read its first page before any event was in; Search reads the newest now, for the picture.
+  await page.click('#filters button[type="submit"]');
+  await waitForListing(page, keysOf(await readEvents('order=desc&limit=20')));
+  await page.locator('#events tr.event').first().click();
   await mkdir('test-artifacts', { recursive: true });
   await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
   // The README's picture is refreshed on request only, so a test run leaves the tree clean.
   if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await copyFile('test-artifacts/dashboard.png', 'docs/dashboard.png');
-  await page.close();
+  trafficPage = page;
 }, 120_000); // twenty one-second samples of traffic, on a machine that may be busy
+
+type Sample = { t: number; received: number; done: number };
+const storedSamples = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('aggregator.samples') ?? '[]') as Sample[]);
+
+it('keeps the traffic chart across a reload', async () => {
+  const page = trafficPage;
+  const before = await storedSamples(page);
+  expect(before.length).toBeGreaterThan(20);
+  await page.reload();
+  // The key stays in the tab, so the page polls at once; its first sample joins the history kept before.
+  await page.waitForFunction((n) => Number(document.body.dataset.samples ?? 0) > n, before.length, { timeout: 15_000 });
+  const after = await storedSamples(page);
+  expect(after.slice(0, before.length)).toEqual(before);
+  // Drawn at once: a line through every sample kept, not one point of a fresh start.
+  expect((await shown(page)).chartPoints).toBeGreaterThanOrEqual(before.length);
+  await page.close();
+});
+
+it('explores the stored events: newest first, filtered, paged, the payload formatted', async () => {
+  const page = await openWithKey('/dashboard');
+  // On opening, the newest stored events, as GET /events?order=desc lists them.
+  await waitForListing(page, keysOf(await readEvents('order=desc&limit=20')));
+
+  const since = '2026-11-25T09:10:00+01:00'; // 08:10Z: the events of keys 0 to 599 (one a second from 08:00Z) are left out
+  await searchFor(page, { topic: 'payments', source: 'loadtest', since, limit: '20' });
+  const first = await readEvents(`topic=payments&source=loadtest&since=${encodeURIComponent(since)}&order=desc&limit=20`);
+  expect(first.events).toHaveLength(20);
+  await waitForListing(page, keysOf(first));
+
+  await page.click('#next-page');
+  const second = await readEvents(`topic=payments&source=loadtest&since=${encodeURIComponent(since)}&order=desc&limit=20&after=${first.next_cursor}`);
+  await waitForListing(page, keysOf(second));
+  await page.click('#previous-page');
+  await waitForListing(page, keysOf(first));
+
+  // A click on an event shows its payload, indented.
+  await page.locator('#events tr.event').nth(2).click();
+  const payload = await page.evaluate(() => {
+    const third = [...document.querySelectorAll('#events tr.event')][2];
+    return { hidden: third?.nextElementSibling?.hidden, text: third?.nextElementSibling?.textContent };
+  });
+  expect(payload).toEqual({ hidden: false, text: JSON.stringify(first.events[2]?.payload, null, 2) });
+
+  expect(pageErrors).toEqual([]);
+
+  // The server's own words when a filter is wrong (the browser logs the 400 it was given, and nothing else).
+  await searchFor(page, { since: 'yesterday' });
+  await page.locator('#events-problem').waitFor({ state: 'visible', timeout: 15_000 });
+  expect(await page.textContent('#events-problem')).toMatch(/^since: since must be an RFC 3339 date-time/);
+  expect(pageErrors.splice(0)).toEqual([expect.stringContaining('status of 400')]);
+  await page.close();
+}, 60_000);
 
 it('works under the gateway path too, with URLs relative to the page', async () => {
   const page = await openWithKey('/function/stats/dashboard');

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 // Keep a test browser from calling home: no updates, sync or background fetches.
 const QUIET_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-const SYSTEM_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
+const HEADLESS_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
 
 /**
  * Launches headless Chromium for a test; close it in `afterAll`.
@@ -16,10 +16,10 @@ const SYSTEM_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
  */
 export async function launchBrowser(): Promise<Browser> {
   const override = process.env.CHROMIUM_PATH;
-  if (override) return chromium.launch({ executablePath: override, args: [...SYSTEM_CHROMIUM_ARGS, ...QUIET_ARGS] });
+  if (override) return chromium.launch({ executablePath: override, args: [...HEADLESS_ARGS, ...QUIET_ARGS] });
   // No WebGL needed, and without it the package skips unpacking its software GPU.
   bundledChromium.setGraphicsMode = false;
-  // Its args are made for AWS Lambda; `--single-process` there ends the whole browser when a page closes.
-  const args = bundledChromium.args.filter((arg) => arg !== '--single-process');
-  return chromium.launch({ executablePath: await bundledChromium.executablePath(), args: [...args, ...QUIET_ARGS] });
+  // Not the package's own args, made for AWS Lambda: `--single-process` ends the whole browser when a page
+  // closes, and `--disable-web-security` would hide what a page's Content-Security-Policy refuses.
+  return chromium.launch({ executablePath: await bundledChromium.executablePath(), args: [...HEADLESS_ARGS, ...QUIET_ARGS] });
 }
