@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, loadConfig } from './config.ts';
+import { CONFIG_VARIABLES, ConfigError, defaultConfig, loadConfig } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agg-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,5 +73,25 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', MAX_BODY_BYTES: '0' }, none)).toThrow(/PORT: must be a whole number.*MAX_BODY_BYTES: must be at least 1/);
+  });
+
+  it('lists exactly the variables it reads: each listed one changes the config, an unlisted one nothing', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'config-vars-')), 'keys');
+    writeFileSync(file, 'k1');
+    // A value each variable accepts and that differs from its default (or, for a _FILE, a file to read).
+    const samples = (name: string) => (name.endsWith('_FILE') ? [file] : name.endsWith('_URL') ? [`${name.startsWith('REDIS') ? 'redis' : 'postgres'}://example:1/x`] : name === 'LOG_LEVEL' ? ['debug'] : ['k1', '7', '200']);
+    const base = JSON.stringify(loadConfig({}, none));
+    for (const name of CONFIG_VARIABLES) {
+      const changed = samples(name).some((value) => {
+        try {
+          return JSON.stringify(loadConfig({ [name]: value }, none)) !== base;
+        } catch {
+          return false;
+        }
+      });
+      expect(changed, name).toBe(true);
+    }
+    expect(JSON.stringify(loadConfig({ REDIS_URI: 'redis://example:1' }, none))).toBe(base);
+    expect(CONFIG_VARIABLES).not.toContain('REDIS_URI');
   });
 });

@@ -108,6 +108,17 @@ const OPENFAAS_SECRETS_DIR = '/var/openfaas/secrets';
 // Secret variables and the OpenFaaS secret that can hold each instead.
 const SECRETS = { INGEST_API_KEYS: 'ingest-api-keys', READ_API_KEYS: 'read-api-keys' } as const;
 
+/**
+ * Every environment variable the config reads; any other is ignored (a deployment's typo does nothing,
+ * so the artefact tests check deployments against this list).
+ *
+ * @example CONFIG_VARIABLES.includes('REDIS_URL') // true
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze([
+  ...Object.keys(EnvSchema.entries),
+  ...Object.keys(SECRETS).map((name) => `${name}_FILE`),
+]);
+
 function readSecret(path: string, missingIsUnset: boolean): string | undefined {
   try {
     return readFileSync(path, 'utf8');
