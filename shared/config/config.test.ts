@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, defaultConfig, loadConfig } from './config.ts';
+import { CONFIG_VARIABLES, ConfigError, defaultConfig, loadConfig, secretNameOf } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agg-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,10 +76,18 @@ describe('loadConfig', () => {
   });
 
   it('lists exactly the variables it reads: each listed one changes the config, an unlisted one nothing', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'config-vars-')), 'keys');
-    writeFileSync(file, 'k1');
-    // A value each variable accepts and that differs from its default (or, for a _FILE, a file to read).
-    const samples = (name: string) => (name.endsWith('_FILE') ? [file] : name.endsWith('_URL') ? [`${name.startsWith('REDIS') ? 'redis' : 'postgres'}://example:1/x`] : name === 'LOG_LEVEL' ? ['debug'] : ['k1', '7', '200']);
+    // Values each variable accepts, one of which differs from its default; a _FILE gets a file holding one.
+    const samples = (name: string): string[] => {
+      if (name.endsWith('_FILE')) {
+        return samples(name.slice(0, -'_FILE'.length)).map((value, i) => {
+          const path = join(dir, `sample-${name}-${i}`);
+          writeFileSync(path, value);
+          return path;
+        });
+      }
+      if (name.endsWith('_URL')) return [`${name.startsWith('REDIS') ? 'redis' : 'postgres'}://example:1/x`];
+      return name === 'LOG_LEVEL' ? ['debug'] : ['k1', '7', '200'];
+    };
     const base = JSON.stringify(loadConfig({}, none));
     for (const name of CONFIG_VARIABLES) {
       const changed = samples(name).some((value) => {
@@ -93,5 +101,31 @@ describe('loadConfig', () => {
     }
     expect(JSON.stringify(loadConfig({ REDIS_URI: 'redis://example:1' }, none))).toBe(base);
     expect(CONFIG_VARIABLES).not.toContain('REDIS_URI');
+  });
+
+  it('reads any variable from its OpenFaaS secret file (a Kubernetes secret volume alike), trimmed; the environment wins unless empty', () => {
+    const secrets = mkdtempSync(join(dir, 'volume-'));
+    // Laid out as Kubernetes mounts a secret volume: ..data holds the files, names link into it.
+    mkdirSync(join(secrets, '..data'));
+    writeFileSync(join(secrets, '..data', 'database-url'), 'postgres://app:pw@db:5432/app\n');
+    symlinkSync('..data/database-url', join(secrets, 'database-url'));
+    writeFileSync(join(secrets, 'redis-url'), '  redis://secret:6379  ');
+    writeFileSync(join(secrets, 'not a variable'), 'x');
+    expect(secretNameOf('DATABASE_URL')).toBe('database-url');
+    const fromFiles = loadConfig({}, { secretsDir: secrets });
+    expect(fromFiles.databaseUrl).toBe('postgres://app:pw@db:5432/app');
+    expect(fromFiles.redisUrl).toBe('redis://secret:6379');
+    const overridden = loadConfig({ REDIS_URL: 'redis://explicit:6379', DATABASE_URL: '' }, { secretsDir: secrets });
+    expect(overridden.redisUrl).toBe('redis://explicit:6379');
+    expect(overridden.databaseUrl).toBe('postgres://app:pw@db:5432/app');
+  });
+
+  it('refuses an empty secret file for any variable, and two sources for one', () => {
+    const secrets = mkdtempSync(join(dir, 'empty-'));
+    writeFileSync(join(secrets, 'database-url'), '\n');
+    expect(() => loadConfig({}, { secretsDir: secrets })).toThrow('the secret file for DATABASE_URL holds no value');
+    writeFileSync(join(dir, 'db-url'), 'postgres://a@b:1/c');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x@y:1/z', DATABASE_URL_FILE: join(dir, 'db-url') }, none)).toThrow('DATABASE_URL and DATABASE_URL_FILE are both set: set one');
+    expect(loadConfig({ DATABASE_URL_FILE: join(dir, 'db-url') }, none).databaseUrl).toBe('postgres://a@b:1/c');
   });
 });

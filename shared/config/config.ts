@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 
@@ -105,19 +105,24 @@ export class ConfigError extends Error {
 /** Where OpenFaaS mounts a function's secrets, one file each. */
 const OPENFAAS_SECRETS_DIR = '/var/openfaas/secrets';
 
-// Secret variables and the OpenFaaS secret that can hold each instead.
-const SECRETS = { INGEST_API_KEYS: 'ingest-api-keys', READ_API_KEYS: 'read-api-keys' } as const;
+/**
+ * The OpenFaaS secret file that can hold a variable: secret names are lower-case DNS labels.
+ *
+ * @example secretNameOf('DATABASE_URL') // 'database-url'
+ */
+export const secretNameOf = (variable: string) => variable.toLowerCase().replaceAll('_', '-');
+
+// Lists of keys: a secret file for one of them that holds no key would open routes without anyone noticing.
+const KEY_LISTS = new Set(['INGEST_API_KEYS', 'READ_API_KEYS']);
 
 /**
- * Every environment variable the config reads; any other is ignored (a deployment's typo does nothing,
- * so the artefact tests check deployments against this list).
+ * Every environment variable the config reads, each with its `_FILE` twin; any
+ * other is ignored (a deployment's typo does nothing, so the artefact tests
+ * check deployments against this list).
  *
  * @example CONFIG_VARIABLES.includes('REDIS_URL') // true
  */
-export const CONFIG_VARIABLES: readonly string[] = Object.freeze([
-  ...Object.keys(EnvSchema.entries),
-  ...Object.keys(SECRETS).map((name) => `${name}_FILE`),
-]);
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.entries).flatMap((name) => [name, `${name}_FILE`]));
 
 function readSecret(path: string, missingIsUnset: boolean): string | undefined {
   try {
@@ -130,25 +135,29 @@ function readSecret(path: string, missingIsUnset: boolean): string | undefined {
 }
 
 /**
- * A secret comes from its variable (`INGEST_API_KEYS`) or from the file its
- * `_FILE` variable names (Docker and Compose secrets), never both; else from the
- * OpenFaaS secret file (`/var/openfaas/secrets/ingest-api-keys`), else it is
- * unset. A secret file that exists must hold at least one key.
+ * The one place secrets are read. A variable comes from the environment
+ * (`DATABASE_URL`), or from the file its `_FILE` variable names (Docker and
+ * Compose secrets), never both; else from its OpenFaaS secret file
+ * (`/var/openfaas/secrets/database-url`), else it is unset. A secret file's
+ * content is trimmed; one that exists must hold a value.
  */
 function withSecrets(present: Record<string, string>, secretsDir: string | null): Record<string, string> {
   const merged = { ...present };
-  for (const [name, secretName] of Object.entries(SECRETS)) {
+  const openfaas = secretsDir !== null && existsSync(secretsDir) ? secretsDir : null;
+  for (const name of Object.keys(EnvSchema.entries)) {
     const fileVariable = merged[`${name}_FILE`];
-    // Two sources for one secret: whichever won, the operator meant the other one somewhere.
+    // Two sources for one setting: whichever won, the operator meant the other one somewhere.
     if (merged[name] !== undefined && fileVariable !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set: set one`);
     if (merged[name] !== undefined) continue;
     const value = fileVariable !== undefined
       ? readSecret(fileVariable, false)
-      : secretsDir !== null ? readSecret(join(secretsDir, secretName), true) : undefined;
+      : openfaas !== null ? readSecret(join(openfaas, secretNameOf(name)), true) : undefined;
     if (value === undefined) continue;
-    // A secret mounted on purpose that holds no key would open the routes without anyone noticing.
-    if (splitKeys(value).length === 0) throw new ConfigError(`the secret file for ${name} holds no key`);
-    merged[name] = value;
+    const isKeyList = KEY_LISTS.has(name);
+    if (isKeyList ? splitKeys(value).length === 0 : value.trim() === '') {
+      throw new ConfigError(`the secret file for ${name} holds no ${isKeyList ? 'key' : 'value'}`);
+    }
+    merged[name] = value.trim();
   }
   return merged;
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { variableForSecret } from '../../infra/secret-env.ts';
+import { CONFIG_VARIABLES, secretNameOf } from '../../shared/config/config.ts';
 import { environmentOf, loadYaml } from './support/artefacts.ts';
 import { envProblems, FUNCTIONS, type FunctionName } from './support/config-keys.ts';
 
 const stack = loadYaml('stack.yml');
 const functions = stack.functions as Record<string, any>;
-const secretVariables = (name: FunctionName) => (functions[name].secrets as string[]).map(variableForSecret);
+const secretVariables = (name: FunctionName) => (functions[name].secrets as string[]).map((secret) => CONFIG_VARIABLES.find((variable) => secretNameOf(variable) === secret) ?? secret);
 
 describe('stack.yml (OpenFaaS)', () => {
   it('deploys the three functions through an openfaas provider', () => {
