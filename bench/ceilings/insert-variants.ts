@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createDb } from '../../shared/db/database.ts';
-import { storeMessages } from '../../shared/db/event.repository.ts';
+import { storeMessages } from '../../functions/process/store-messages.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
 import { decodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import { copyFromStdin, copyText } from './copy-from-stdin.ts';
@@ -70,7 +70,7 @@ const productStore: InsertVariant = {
           if (!decoded.ok) throw new Error(`bench message refused: ${decoded.reason}`);
           return decoded.message;
         });
-        return (await db.transaction().execute((trx) => storeMessages(trx, messages, index))).unique;
+        return (await db.transaction().execute((trx) => storeMessages(trx, messages, index, new Set()))).unique;
       },
       close: () => db.destroy(),
     };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEvents } from '../../shared/db/event.repository.ts';
 import { encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import { createHarness, event, type Harness } from '../../test/support/harness.ts';
+import { storeInTransaction } from './store-messages.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,11 +38,8 @@ describe('processBatch', () => {
     await h.queue.enqueue(message('again', ['x', 'y']), 1000);
     const first = await claimAll();
     // A worker that committed and died before its acknowledgement: the same messages come back.
-    await h.db.transaction().execute(async (trx) => {
-      const { storeMessages } = await import('../../shared/db/event.repository.ts');
-      await storeMessages(trx, [message('again', ['x', 'y'])], 1);
-    });
-    await h.queue.release(first.batchId);
+    await storeInTransaction(h.db, [message('again', ['x', 'y'])], 1, new Set());
+    await h.queue.release(first.claimId);
     const result = await h.processBatch(await claimAll(), 0, never);
     expect(result).toMatchObject({ events: 0, unique: 0, duplicates: 0, redelivered: 1, acknowledged: true });
     await invariant();
@@ -79,17 +77,16 @@ describe('processBatch', () => {
     expect(await h.redis.hget(h.queue.keys.attempts, 'crashy')).toBeNull();
     await invariant();
     // A worker that held it long ago and commits only now finds it parked, and stores nothing of it.
-    const { storeMessages } = await import('../../shared/db/event.repository.ts');
-    const late = await h.db.transaction().execute((trx) => storeMessages(trx, [message('crashy', ['c1', 'c2'])], 2));
-    expect(late).toMatchObject({ fresh: 0, redelivered: 1, unique: 0 });
+    const late = await storeInTransaction(h.db, [message('crashy', ['c1', 'c2'])], 2, new Set());
+    expect(late).toMatchObject({ committed: [], unique: 0 });
+    expect(late.parked.map((m) => m.id)).toEqual(['crashy']);
     await invariant();
   });
 
   it('parks again a message whose first parking never reached Redis (its acknowledgement was lost)', async () => {
-    const { storeMessages } = await import('../../shared/db/event.repository.ts');
     await h.queue.enqueue(message('lost-park', ['p1', 'p2']), 1000);
     // The first parking committed its record, then the worker died before its acknowledgement.
-    await h.db.transaction().execute((trx) => storeMessages(trx, [message('lost-park', ['p1', 'p2'])], 4, new Set(['lost-park'])));
+    await storeInTransaction(h.db, [message('lost-park', ['p1', 'p2'])], 4, new Set(['lost-park']));
     await h.redis.hset(h.queue.keys.attempts, 'lost-park', '4');
     const before = await h.queue.counters();
     const result = await h.processBatch(await claimAll(), 0, never);
@@ -99,9 +96,8 @@ describe('processBatch', () => {
   });
 
   it('does not park a message over its attempts that a late worker already committed', async () => {
-    const { storeMessages } = await import('../../shared/db/event.repository.ts');
     await h.queue.enqueue(message('late', ['l1']), 1000);
-    await h.db.transaction().execute((trx) => storeMessages(trx, [message('late', ['l1'])], 3));
+    await storeInTransaction(h.db, [message('late', ['l1'])], 3, new Set());
     await h.redis.hset(h.queue.keys.attempts, 'late', '3');
     const result = await h.processBatch(await claimAll(), 0, never);
     expect(result).toMatchObject({ deadLettered: 0, redelivered: 1, acknowledged: true });
