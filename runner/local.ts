@@ -1,7 +1,5 @@
 import { createIngestApp } from '../functions/ingest/app.ts';
-import { createProcessApp } from '../functions/process/app.ts';
-import { createBatchProcessor } from '../functions/process/batch-processor.ts';
-import { startPoller } from '../functions/process/poller.ts';
+import { createProcessFunction } from '../functions/process/process-function.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfig } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
@@ -30,18 +28,17 @@ const setup = await zeroSetup(process.env, createLogger('local', bootLogLevel())
 Object.assign(process.env, setup.env);
 
 await runFunction('local', { redis: true, db: true }, (resources) => {
-  const processBatch = createBatchProcessor(resources);
-  const poller = startPoller({ ...resources, processBatch }, resources.config.workers);
+  const processFunction = createProcessFunction(resources);
+  const poller = processFunction.startPoller();
   const app = createLocalApp({
     ingest: createIngestApp(resources),
-    process: createProcessApp({ ...resources, processBatch }),
+    process: processFunction.app,
     stats: createStatsApp(resources),
   }, resources.config);
   return {
     fetch: app.fetch,
-    onStop: async () => {
-      await poller.stop();
-      await setup.stop();
-    },
+    onStop: () => poller.stop(),
+    // The embedded servers go last: requests and batches in flight still use them until they end.
+    onClosed: () => setup.stop(),
   };
 });
