@@ -40,6 +40,9 @@ export type BatchProcessorDeps = {
   onCommitted?: (outcomes: MessageOutcome[]) => Promise<void> | void;
 };
 
+/** What storing one claim's messages goes by: its counter shard, the ids to park, their attempts, when to give up. */
+type StoreContext = { shard: number; park: ReadonlySet<string>; attempts: ReadonlyMap<string, number>; signal: AbortSignal };
+
 /** The messages of a claim as read back: the decodable ones, the refused ones, and what enqueue counted for all. */
 function decodeClaim(claim: Claim) {
   const good: QueueMessage[] = [];
@@ -80,7 +83,7 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
    * (until `signal` aborts), anything else STORE_MAX_RETRIES times. What committed
    * stays committed and counted across retries.
    */
-  async function storeAll(messages: QueueMessage[], shard: number, park: ReadonlySet<string>, attempts: ReadonlyMap<string, number>, signal: AbortSignal) {
+  async function storeAll(messages: QueueMessage[], { shard, park, attempts, signal }: StoreContext) {
     const outcomes: StoreOutcome[] = [];
     const refused: DeadLetter[] = [];
     const groups = [messages];
@@ -140,7 +143,7 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
 
       let stored: Awaited<ReturnType<typeof storeAll>> = { outcomes: [], refused: [] };
       try {
-        if (good.length > 0) stored = await storeAll(good, shard, park, attempts, signal);
+        if (good.length > 0) stored = await storeAll(good, { shard, park, attempts, signal });
       } catch (error) {
         if (error instanceof StoreGaveUpError) {
           logger.error({ err: error.cause, claim_id: claim.claimId }, error.message);
