@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEvents } from '../../shared/db/event.repository.ts';
 import { decodeMessage, encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import { createHarness, event, postJson, type Harness } from '../../test/support/harness.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createBatchProcessor } from './batch-processor.ts';
 import { StoreGaveUpError } from './errors.ts';
@@ -209,5 +210,29 @@ describe('processBatch at its edges', () => {
       expect(found[1]!.claim_id).toEqual(expect.any(String));
       expect(found[1]!.claim_id).not.toBe(batchId);
     }
+  });
+
+  it('takes back the attempt when its lease was reaped while it lived (as when Redis was unreachable), and stores once', async () => {
+    // An open transaction holding the key keeps the worker inside its store while its lease is reaped.
+    const holder = await h.db.connection().execute(async (connection) => {
+      await sql`BEGIN`.execute(connection);
+      await sql`INSERT INTO events (topic, event_id, "timestamp", source, payload) VALUES ('outage', 'o1', now(), 's', '{}')`.execute(connection);
+      await h.queue.enqueue(message('outlived', ['o1', 'o2'], 'outage'), 1000);
+      const claim = await claimAll();
+      const processing = h.processBatch(claim, 0, never);
+      // The lease runs out unrenewed (the worker could not reach Redis) and a reaper takes it back.
+      await waitFor(async () => {
+        await h.redis.zadd(h.queue.keys.leases, '0', claim.claimId); // a renewal in between just means once more
+        return (await h.queue.reapExpired()) === 1;
+      }, { what: 'the lease to be reaped' });
+      expect(await h.queue.attempts(['outlived'])).toEqual([1]);
+      await sql`ROLLBACK`.execute(connection);
+      return processing;
+    });
+    expect(holder).toMatchObject({ unique: 2, acknowledged: false });
+    // The worker lived: its late acknowledgement took the attempt back.
+    expect(await h.queue.attempts(['outlived'])).toEqual([0]);
+    expect(await h.processBatch(await claimAll(), 0, never)).toMatchObject({ redelivered: 1, unique: 0, acknowledged: true });
+    await invariant();
   });
 });
