@@ -1,12 +1,10 @@
 import { createIngestApp } from '../functions/ingest/app.ts';
-import { createProcessApp } from '../functions/process/app.ts';
-import { createBatchProcessor } from '../functions/process/batch-processor.ts';
-import { startPoller } from '../functions/process/poller.ts';
+import { createProcessFunction } from '../functions/process/process-function.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
 import { forFunction } from '../shared/metrics/metrics.ts';
-import { OutcomeWaiter, outcomePublisher } from '../shared/queue/outcomes.ts';
+import { OutcomeWaiter } from '../shared/queue/outcomes.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
 import { createLocalApp } from './local-app.ts';
 import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
@@ -31,17 +29,13 @@ await runFunction('runner', { redis: true, db: true }, (resources) => {
     logger: createLogger(name, resources.config.logLevel),
     metrics: forFunction(resources.metrics, name),
   });
-  const processing = as('process');
-  const processBatch = createBatchProcessor({
-    ...processing,
-    onCommitted: outcomePublisher(resources.redis, resources.config.queuePrefix, processing.logger),
-  });
+  const processFunction = createProcessFunction(as('process'));
   // Owned here, so a stop ends the waits at once (each answers 202) before the connections close.
   const outcomes = new OutcomeWaiter(resources.redis, resources.config.queuePrefix);
-  const poller = startPoller({ ...processing, processBatch }, resources.config.workers);
+  const poller = processFunction.startPoller();
   const app = createLocalApp({
     ingest: createIngestApp({ ...as('ingest'), outcomes }),
-    process: createProcessApp({ ...processing, processBatch }),
+    process: processFunction.app,
     stats: createStatsApp(as('stats')),
   }, resources.config, resources.metrics);
   return {
@@ -49,7 +43,8 @@ await runFunction('runner', { redis: true, db: true }, (resources) => {
     onStop: async () => {
       await outcomes.close();
       await poller.stop();
-      await setup.stop();
     },
+    // The embedded servers go last: requests and batches in flight still use them until they end.
+    onClosed: () => setup.stop(),
   };
 });

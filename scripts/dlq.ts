@@ -3,20 +3,21 @@
 import { localServers } from '../runner/local-servers.ts';
 import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
+import { decodeMessage } from '../shared/queue/message.ts';
 import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
 import { createRedis, readyWithin } from '../shared/queue/redis.ts';
 
-const USAGE = `usage: npm run dlq -- <command> [positions...] [--all]
-  list                 the dead letters, newest first, numbered from 1
-  replay 1 3 | --all   put them back at the head of the line (claimed next)
-  drop 2 | --all       delete them for good (their events stay counted in dead_lettered)`;
+const USAGE = `usage: npm run dlq -- <command> [ids...] [--all]
+  list                   the dead letters, newest first, each with its id
+  replay <id>... | --all put them back at the head of the line (claimed next)
+  drop <id>... | --all   delete them for good (their events stay counted in dead_lettered)`;
 
 const { positionals, values } = readCommandLine(USAGE, (args) => {
   const line = parseOptions({ args, allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
   if (!['list', 'replay', 'drop'].includes(line.positionals[0] ?? '')) throw new UsageError(line.positionals[0] ? `unknown command: ${line.positionals[0]}` : 'say which command');
   return line;
 });
-const [command, ...positions] = positionals;
+const [command, ...ids] = positionals;
 
 // The Redis a running `npm start` started, unless REDIS_URL names one.
 const config = loadConfigOrExit({ ...process.env, ...localServers(process.env) });
@@ -28,22 +29,35 @@ if (!(await readyWithin(redis, 5_000))) {
 }
 const queue = new EventQueue(redis, config.queuePrefix);
 
+/** The letters named by their ids (stable, unlike positions, while letters come and go), or all of them. */
 function choose(letters: ParkedLetter[]): ParkedLetter[] {
   if (values.all) return letters;
-  if (positions.length === 0) throw new Error(`say which: positions from "list" (1..${letters.length}) or --all`);
-  return positions.map((p) => {
-    const letter = letters[Number(p) - 1];
-    if (!/^\d+$/.test(p) || !letter) throw new Error(`no dead letter at position ${p} (there are ${letters.length})`);
-    return letter;
-  });
+  if (ids.length === 0) throw new Error('say which: ids from "list", or --all');
+  const byId = new Map(letters.map((l) => [l.id, l]));
+  const unknown = ids.filter((id) => !byId.has(id));
+  if (unknown.length > 0) throw new Error(`no dead letter with id ${unknown.join(', ')} (see "list")`);
+  return ids.map((id) => byId.get(id) as ParkedLetter);
+}
+
+const FIRST_KEYS = 3;
+
+/** A letter as an operator reads it: id, when, size, attempts, reason, and the message's first keys. */
+function describe(letter: ParkedLetter): string {
+  const decoded = decodeMessage(letter.raw);
+  const keys = decoded.ok
+    ? decoded.message.events.slice(0, FIRST_KEYS).map((e) => `${e.topic}/${e.event_id}`).join(', ') +
+      (decoded.message.events.length > FIRST_KEYS ? `, +${decoded.message.events.length - FIRST_KEYS} more` : '')
+    : `unreadable: ${JSON.stringify(letter.raw.slice(0, 80))}`;
+  const batch = decoded.ok ? `batch_id ${decoded.message.id}` : 'no batch_id';
+  return `${letter.id}  ${letter.at}  ${letter.events} events  ${letter.attempts} attempts  ${letter.reason}\n    ${batch}  keys: ${keys}`;
 }
 
 try {
   const letters = await queue.deadLetters();
   if (command === 'list') {
-    letters.forEach((l, i) => console.log(JSON.stringify({ position: i + 1, at: l.at, reason: l.reason, attempts: l.attempts, events: l.events, message: l.raw.slice(0, 300) })));
+    for (const letter of letters) console.log(describe(letter));
     const counters = await queue.counters();
-    console.error(`${letters.length} dead letters; dead_lettered = ${counters.deadLettered} events`);
+    console.log(`${letters.length} dead letters; dead_lettered = ${counters.deadLettered} events`);
   } else {
     let done = 0;
     for (const letter of choose(letters)) if (await (command === 'replay' ? queue.replay(letter) : queue.drop(letter))) done++;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createDb } from '../../shared/db/database.ts';
-import { storeMessages } from '../../shared/db/event.repository.ts';
+import { storeMessages } from '../../functions/process/store-messages.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
 import { decodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import { copyFromStdin, copyText } from './copy-from-stdin.ts';
@@ -70,7 +70,7 @@ const productStore: InsertVariant = {
           if (!decoded.ok) throw new Error(`bench message refused: ${decoded.reason}`);
           return decoded.message;
         });
-        return (await db.transaction().execute((trx) => storeMessages(trx, messages, index))).unique;
+        return (await db.transaction().execute((trx) => storeMessages(trx, messages, index, new Set()))).unique;
       },
       close: () => db.destroy(),
     };
@@ -179,10 +179,11 @@ const copyMessages: InsertVariant = {
     (client) => client.query('CREATE TEMP TABLE staging_messages (arrival int, doc jsonb) ON COMMIT DELETE ROWS'),
     (client, batch) => {
       let lines = '';
-      batch.rawMessages.forEach((raw, i) => (lines += `${i}\t${copyText(raw.slice(raw.indexOf('|') + 1))}\n`));
+      // After the header's three fields (count, accepted at, id: none holds a '|') comes the events' JSON array.
+      batch.rawMessages.forEach((raw, i) => (lines += `${i}\t${copyText(raw.slice(raw.split('|', 3).join('|').length + 1))}\n`));
       return copyThenInsert(client, 'COPY staging_messages FROM STDIN', lines, `
         SELECT e->>'topic', e->>'event_id', (e->>'timestamp')::timestamptz, e->>'source', e->'payload'
-        FROM staging_messages m, jsonb_array_elements(m.doc->'events') WITH ORDINALITY AS x(e, n)
+        FROM staging_messages m, jsonb_array_elements(m.doc) WITH ORDINALITY AS x(e, n)
         ORDER BY e->>'topic', e->>'event_id', m.arrival, x.n`);
     },
   ),

@@ -3,7 +3,7 @@ import { createHarness, event, type Harness } from '../../test/support/harness.t
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness('process_app', { INGEST_API_KEYS: 'k-one,k-two' });
+  h = await createHarness('process_app', { INGEST_API_KEYS: 'k-one,k-two', MAX_QUEUE_LENGTH: '5' });
 });
 afterAll(() => h.cleanup());
 
@@ -32,5 +32,19 @@ describe('the HTTP trigger', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'validation_failed', details: [{ index: 0, path: 'topic' }] });
     expect(await h.queue.counters()).toEqual(before);
+  });
+
+  it('obeys the queue limit like ingest: exactly the limit is taken, one past it is 429 and counts nothing', async () => {
+    const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => event({ topic: 'limit', event_id: `${prefix}${i}` }));
+    await h.queue.enqueue({ id: 'waiting', events: ids('w', 2) as never }, 1000); // pending: 2 of 5
+    const before = await h.queue.counters();
+    const refused = await post({ 'x-api-key': 'k-one' }, ids('over', 4));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ error: 'backpressure' });
+    expect(await h.queue.counters()).toEqual(before);
+    const atLimit = await post({ 'x-api-key': 'k-one' }, ids('at', 3));
+    expect(atLimit.status).toBe(200);
+    expect(await atLimit.json()).toEqual({ processed: 3, unique: 3, duplicates: 0, dead_lettered: 0 });
   });
 });

@@ -4,14 +4,15 @@ import type { Config } from '../../shared/config/config.ts';
 import { eventSchema } from '../../shared/event/event.schema.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
-import { unavailable } from '../../shared/http/errors.ts';
+import { backpressure, unavailable } from '../../shared/http/errors.ts';
 import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
-import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
+import type { ProcessBatch } from './batch-processor.ts';
+import { QueueUnavailableError, StoreAbortedError } from './errors.ts';
 
 export type ProcessDeps = {
   config: Config;
@@ -37,21 +38,23 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
     .route('/', opsRoutes({ readiness, metrics }))
     .post('/', apiKey(config.ingestApiKeys), async (c) => {
       const events = await readEvents(c.req.raw, config.limits, schema);
-      let batch;
+      let claim;
       try {
-        batch = await queue.enqueueClaimed({ id: randomUUID(), at: Date.now(), events }, config.leaseMs);
+        claim = await queue.enqueueClaimed({ id: randomUUID(), at: Date.now(), events }, config.leaseMs, config.limits.maxQueueLength);
       } catch (error) {
         throw unavailable('redis', error);
       }
+      if (claim === 'full') throw backpressure(1);
       metrics.eventsReceived.inc(events.length);
       try {
-        const result = await processBatch(batch, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
+        const result = await processBatch(claim, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
         return c.json({ processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered }, 200);
       } catch (error) {
-        // Already counted as received: the batch goes back to the queue and a poller stores it.
-        await queue.release(batch.batchId).catch(() => undefined);
-        // processBatch gives up only on PostgreSQL (StoreAbortedError); anything else it throws is a Redis read.
-        throw unavailable(error instanceof StoreAbortedError ? 'postgres' : 'redis', error);
+        // Already counted as received: the claim goes back to the queue and a poller stores it
+        // (a claim processBatch gave up on is back already, and this finds no lease).
+        await queue.release(claim.claimId).catch(() => undefined);
+        if (error instanceof StoreAbortedError || error instanceof QueueUnavailableError) throw unavailable(error.dependency, error);
+        throw error;
       }
     })
     .onError(errorHandler(logger, metrics))

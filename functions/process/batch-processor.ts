@@ -1,17 +1,18 @@
 import type { Config } from '../../shared/config/config.ts';
 import type { Db } from '../../shared/db/database.ts';
-import { storeMessages, type StoreOutcome } from '../../shared/db/event.repository.ts';
-import { describeDbError, isDataError } from '../../shared/db/pg-errors.ts';
+import { describeDbError, isDataError, isUnreachable } from '../../shared/db/pg-errors.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
-import type { OnCommitted } from '../../shared/queue/outcomes.ts';
 import { decodeMessage, encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
-import type { ClaimedBatch, DeadLetter, EventQueue } from '../../shared/queue/queue.ts';
+import type { Claim, DeadLetter, EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
+import { QueueUnavailableError, StoreAbortedError, StoreGaveUpError } from './errors.ts';
 import { keepLease } from './lease-keeper.ts';
+import type { MessageOutcome, OnCommitted } from '../../shared/queue/outcomes.ts';
+import { storeInTransaction, type StoreOutcome } from './store-messages.ts';
 
 export type BatchResult = {
-  batchId: string;
+  claimId: string;
   messages: number;
   events: number;
   unique: number;
@@ -19,119 +20,147 @@ export type BatchResult = {
   deadLettered: number;
   /** Messages an earlier delivery had already committed. */
   redelivered: number;
-  /** False when the lease was lost before the acknowledgement: the batch is someone else's now. */
+  /** False when the lease was lost before the acknowledgement: the messages are someone else's now. */
   acknowledged: boolean;
 };
 
-/** PostgreSQL stayed unreachable until the caller gave up; the batch stays leased and will be redelivered. */
-export class StoreAbortedError extends Error {
-  constructor(cause: unknown) {
-    super('gave up storing the batch: PostgreSQL did not answer', { cause });
-    this.name = 'StoreAbortedError';
-  }
-}
-
 export type BatchProcessorDeps = {
-  db: Db; queue: EventQueue; config: Config; logger: Logger; metrics: Metrics;
-  /** Told, after the commit, what became of each event of each message committed now (not of redeliveries). */
+  db: Db;
+  queue: EventQueue;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * Told, after each transaction commits and before the claim is acknowledged, what
+   * became of each event of the messages it stored (`batchId` is the message id,
+   * which ingest answered as `batch_id`). Before the acknowledgement, because the
+   * outcome is final once committed while the acknowledgement may wait on Redis, and
+   * a message redelivered after its commit has no fresh outcome to tell. Parked and
+   * redelivered messages produce none. A failure here is logged, never retried.
+   */
   onCommitted?: OnCommitted;
 };
 
+/** What storing one claim's messages goes by: its counter shard, the ids to park, their attempts, when to give up. */
+type StoreContext = { shard: number; park: ReadonlySet<string>; attempts: ReadonlyMap<string, number>; signal: AbortSignal };
+
+/** The messages of a claim as read back: the decodable ones, the refused ones, and what enqueue counted for all. */
+function decodeClaim(claim: Claim) {
+  const good: QueueMessage[] = [];
+  const invalid: DeadLetter[] = [];
+  let countedEvents = 0; // what enqueue counted in for these messages, and ack counts out
+  for (const raw of claim.messages) {
+    const decoded = decodeMessage(raw);
+    if (decoded.ok) {
+      good.push(decoded.message);
+      countedEvents += decoded.message.events.length;
+    } else {
+      invalid.push({ raw, reason: `invalid message: ${decoded.reason}`, attempts: 1, events: decoded.count });
+      countedEvents += decoded.count;
+    }
+  }
+  return { good, invalid, countedEvents };
+}
+
 /**
- * Processes one claimed batch: checks each message again, stores the good ones
- * in one transaction, parks poison in the dead-letter list, then acknowledges.
- * Used by the poller and by the HTTP trigger alike.
+ * Processes one claim: checks each message again, stores the good ones, parks
+ * poison in the dead-letter list, then acknowledges. Used by the poller and by the
+ * HTTP trigger alike.
  */
 export function createBatchProcessor({ db, queue, config, logger, metrics, onCommitted }: BatchProcessorDeps) {
-  /**
-   * Stores messages in one transaction; when PostgreSQL refuses the data, splits
-   * the batch to find the refused messages, so that the good ones are stored.
-   */
-  async function storeIsolatingPoison(
-    messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>, park: ReadonlySet<string>,
-  ): Promise<StoreOutcome[]> {
+  async function tell(outcomes: MessageOutcome[]) {
+    if (!onCommitted || outcomes.length === 0) return;
     try {
-      return [await db.transaction().execute((trx) => storeMessages(trx, messages, shard, park))];
+      await onCommitted(outcomes);
     } catch (error) {
-      if (!isDataError(error)) throw error;
-      if (messages.length === 1) {
-        const [message] = messages as [QueueMessage];
-        dead.push(deadLetterOf(message, `refused by PostgreSQL: ${describeDbError(error)}`, (attempts.get(message.id) ?? 0) + 1));
-        return [];
-      }
-      const half = Math.ceil(messages.length / 2);
-      return [
-        ...(await storeIsolatingPoison(messages.slice(0, half), shard, dead, attempts, park)),
-        ...(await storeIsolatingPoison(messages.slice(half), shard, dead, attempts, park)),
-      ];
+      logger.error({ err: error }, 'Reporting committed outcomes failed');
     }
   }
 
-  /** Retries transient failures (PostgreSQL down, deadlock, timeout) with jittered backoff until `signal` aborts. */
-  async function storeWithRetry(
-    messages: QueueMessage[], shard: number, dead: DeadLetter[], attempts: Map<string, number>, park: ReadonlySet<string>, signal: AbortSignal,
-  ) {
-    for (let attempt = 0; ; attempt++) {
-      const deadBefore = dead.length;
+  /**
+   * Stores the messages, one transaction per group. A group PostgreSQL refuses for
+   * its data is split until the refused messages stand alone, and those are dead
+   * letters. Other failures retry the group with backoff: an outage without limit
+   * (until `signal` aborts), anything else STORE_MAX_RETRIES times. What committed
+   * stays committed and counted across retries.
+   */
+  async function storeAll(messages: QueueMessage[], { shard, park, attempts, signal }: StoreContext) {
+    const outcomes: StoreOutcome[] = [];
+    const refused: DeadLetter[] = [];
+    const groups = [messages];
+    let failures = 0;
+    let otherFailures = 0;
+    while (groups.length > 0) {
+      const group = groups.pop() as QueueMessage[];
       try {
-        return await storeIsolatingPoison(messages, shard, dead, attempts, park);
+        const outcome = await storeInTransaction(db, group, shard, park);
+        outcomes.push(outcome);
+        await tell(outcome.committed);
+        continue;
       } catch (error) {
-        dead.length = deadBefore;
+        if (isDataError(error)) {
+          if (group.length === 1) {
+            const [message] = group as [QueueMessage];
+            refused.push(deadLetterOf(message, `refused by PostgreSQL: ${describeDbError(error)}`, (attempts.get(message.id) ?? 0) + 1));
+          } else {
+            const half = Math.ceil(group.length / 2);
+            groups.push(group.slice(half), group.slice(0, half)); // the first half is popped first
+          }
+          continue;
+        }
         if (signal.aborted) throw new StoreAbortedError(error);
-        const pause = backoffMs(attempt, 100, 5_000);
-        logger.warn({ err: describeDbError(error), attempt: attempt + 1, retry_in_ms: Math.round(pause) }, 'Storing batch failed, retrying');
+        if (!isUnreachable(error) && ++otherFailures > config.storeMaxRetries) throw new StoreGaveUpError(error, config.storeMaxRetries);
+        const pause = backoffMs(failures++, 100, 5_000);
+        logger.warn({ err: describeDbError(error), attempt: failures, retry_in_ms: Math.round(pause) }, 'Storing batch failed, retrying');
         await sleep(pause, signal);
         if (signal.aborted) throw new StoreAbortedError(error);
+        groups.push(group);
       }
+    }
+    return { outcomes, refused };
+  }
+
+  async function attemptsOf(messages: QueueMessage[]): Promise<Map<string, number>> {
+    try {
+      const counts = await queue.attempts(messages.map((m) => m.id));
+      return new Map(messages.map((m, i) => [m.id, counts[i] ?? 0]));
+    } catch (error) {
+      throw new QueueUnavailableError(error);
     }
   }
 
-  /** How often each message was claimed without an acknowledgement, and those at the limit, to be parked. */
-  async function overAttempted(messages: QueueMessage[]) {
-    const counts = await queue.attempts(messages.map((m) => m.id));
-    const attempts = new Map(messages.map((m, i) => [m.id, counts[i] ?? 0]));
-    return { attempts, over: new Set(messages.filter((m) => (attempts.get(m.id) ?? 0) >= config.maxAttempts).map((m) => m.id)) };
-  }
-
-  return async function processBatch(batch: ClaimedBatch, shard: number, signal: AbortSignal): Promise<BatchResult> {
+  return async function processBatch(claim: Claim, shard: number, signal: AbortSignal): Promise<BatchResult> {
     const started = performance.now();
-    const lease = keepLease(queue, batch.batchId, config.leaseMs);
+    const lease = keepLease(queue, claim.claimId, config.leaseMs);
     try {
-      const dead: DeadLetter[] = [];
-      const good: QueueMessage[] = [];
-      let countedEvents = 0; // what enqueue counted in for these messages, and ack counts out
-      for (const raw of batch.messages) {
-        const decoded = decodeMessage(raw);
-        if (decoded.ok) {
-          good.push(decoded.message);
-          countedEvents += decoded.message.events.length;
-        } else {
-          dead.push({ raw, reason: `invalid message: ${decoded.reason}`, attempts: 1, events: decoded.count });
-          countedEvents += decoded.count;
-        }
-      }
-      const { attempts, over } = await overAttempted(good);
-      const eventsToStore = good.reduce((sum, m) => sum + (over.has(m.id) ? 0 : m.events.length), 0);
-      logger.info({ batch_id: batch.batchId, messages: batch.messages.length, events: eventsToStore }, 'Processing event');
+      const { good, invalid, countedEvents } = decodeClaim(claim);
+      const attempts = await attemptsOf(good);
+      const park = new Set(good.filter((m) => (attempts.get(m.id) ?? 0) >= config.maxAttempts).map((m) => m.id));
+      const eventsToStore = good.reduce((sum, m) => sum + (park.has(m.id) ? 0 : m.events.length), 0);
+      logger.info({ claim_id: claim.claimId, messages: claim.messages.length, events: eventsToStore }, 'Processing event');
       if (logger.isLevelEnabled('debug')) {
-        for (const m of good) for (const e of m.events) logger.debug({ batch_id: batch.batchId, message_id: m.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
+        for (const m of good) for (const e of m.events) logger.debug({ claim_id: claim.claimId, batch_id: m.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
       }
 
-      const outcomes = good.length > 0 ? await storeWithRetry(good, shard, dead, attempts, over, signal) : [];
-      for (const m of outcomes.flatMap((o) => o.parked)) {
-        dead.push(deadLetterOf(m, `no acknowledgement after ${attempts.get(m.id)} attempts`, attempts.get(m.id) ?? 0));
+      let stored: Awaited<ReturnType<typeof storeAll>> = { outcomes: [], refused: [] };
+      try {
+        if (good.length > 0) stored = await storeAll(good, { shard, park, attempts, signal });
+      } catch (error) {
+        if (error instanceof StoreGaveUpError) {
+          logger.error({ err: error.cause, claim_id: claim.claimId }, error.message);
+          await queue.release(claim.claimId, { countAttempt: true }).catch(() => undefined); // else its lease runs out, counting the same
+        }
+        throw error;
       }
-      const result = summarise(batch, outcomes, dead);
-      logCommitted(result, outcomes);
-      // TEMPORARY (issue 13 wait=true): the store-path rewrite calls onCommitted itself; replace at merge.
-      if (onCommitted) await onCommitted(outcomes.flatMap((o) => o.results()));
+      const parked = stored.outcomes.flatMap((o) => o.parked).map((m) => {
+        const n = attempts.get(m.id) ?? 0;
+        return deadLetterOf(m, park.has(m.id) ? `no acknowledgement after ${n} attempts` : 'parked before (no acknowledgement after MAX_ATTEMPTS attempts); parked again', n);
+      });
+      const dead = [...invalid, ...stored.refused, ...parked];
+      const result = summarise(claim, stored.outcomes, dead);
+      logCommitted(result, stored.outcomes, good);
 
-      const acknowledged = await ackWithRetry(batch.batchId, {
-        events: countedEvents,
-        deadLetters: dead,
-        messageIds: good.map((m) => m.id),
-      }, () => lease.lost);
-      result.acknowledged = acknowledged;
+      result.acknowledged = await ackUntilAnswered(claim.claimId, { events: countedEvents, deadLetters: dead, messageIds: good.map((m) => m.id) }, signal);
       metrics.batchDuration.observe((performance.now() - started) / 1000);
       metrics.batchSize.observe(result.events);
       return result;
@@ -140,11 +169,11 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
     }
   };
 
-  function summarise(batch: ClaimedBatch, outcomes: StoreOutcome[], dead: DeadLetter[]): BatchResult {
+  function summarise(claim: Claim, outcomes: StoreOutcome[], dead: DeadLetter[]): BatchResult {
     const sum = (pick: (o: StoreOutcome) => number) => outcomes.reduce((total, o) => total + pick(o), 0);
     return {
-      batchId: batch.batchId,
-      messages: batch.messages.length,
+      claimId: claim.claimId,
+      messages: claim.messages.length,
       events: sum((o) => o.events),
       unique: sum((o) => o.unique),
       duplicates: sum((o) => o.duplicates),
@@ -154,34 +183,46 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
     };
   }
 
-  function logCommitted(result: BatchResult, outcomes: StoreOutcome[]) {
-    const fields = { batch_id: result.batchId, events: result.events, unique: result.unique, duplicates: result.duplicates };
+  function logCommitted(result: BatchResult, outcomes: StoreOutcome[], messages: QueueMessage[]) {
+    const committed = outcomes.flatMap((o) => o.committed);
+    const fields = { claim_id: result.claimId, events: result.events, unique: result.unique, duplicates: result.duplicates };
     metrics.eventsUnique.inc(result.unique);
     metrics.eventsDuplicate.inc(result.duplicates);
     metrics.eventsDeadLettered.inc(result.deadLettered);
     if (result.duplicates > 0) {
       logger.info(fields, 'Duplicate dropped');
       if (logger.isLevelEnabled('debug')) {
-        for (const o of outcomes) for (const key of o.droppedKeys()) logger.debug({ batch_id: result.batchId, ...key }, 'Duplicate dropped');
+        const byId = new Map(messages.map((m) => [m.id, m]));
+        for (const { batchId, results } of committed) {
+          const events = byId.get(batchId)?.events ?? [];
+          results.forEach((r, i) => {
+            if (r === 'duplicate') logger.debug({ claim_id: result.claimId, batch_id: batchId, topic: events[i]?.topic, event_id: events[i]?.event_id }, 'Duplicate dropped');
+          });
+        }
       }
     }
-    if (result.redelivered > 0) logger.info({ batch_id: result.batchId, messages: result.redelivered }, 'Redelivered messages were already committed');
-    if (result.deadLettered > 0) logger.warn({ batch_id: result.batchId, events: result.deadLettered }, 'Dead-lettered poison messages');
-    logger.info(fields, 'Saved to DB');
+    if (result.redelivered > 0) logger.info({ claim_id: result.claimId, messages: result.redelivered }, 'Redelivered messages were already committed');
+    if (result.deadLettered > 0) logger.warn({ claim_id: result.claimId, events: result.deadLettered }, 'Dead-lettered poison messages');
+    // batch_ids: the ids ingest answered with, so that `grep <batch_id>` follows a request from Enqueued to Saved.
+    logger.info({ ...fields, batch_ids: committed.map((c) => c.batchId) }, 'Saved to DB');
   }
 
-  /** The commit is done; the acknowledgement is retried while Redis is away, and dropped once the lease is gone. */
-  async function ackWithRetry(batchId: string, outcome: Parameters<EventQueue['ack']>[1], leaseLost: () => boolean): Promise<boolean> {
-    for (let attempt = 0; attempt < 20 && !leaseLost(); attempt++) {
+  /**
+   * The commit is done; the acknowledgement is retried while Redis is away, until it
+   * answers or `signal` aborts (then the lease runs out and the redelivery is
+   * recognised as committed). An answer that the lease was lost also takes back the
+   * attempt the reaper counted, which is why it is worth waiting for.
+   */
+  async function ackUntilAnswered(claimId: string, outcome: Parameters<EventQueue['ack']>[1], signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await queue.ack(batchId, outcome);
+        return await queue.ack(claimId, outcome);
       } catch (error) {
-        logger.warn({ err: String(error), batch_id: batchId, attempt: attempt + 1 }, 'Acknowledgement failed, retrying');
-        await sleep(backoffMs(attempt, 100, 2_000));
+        if (signal.aborted) return false;
+        if (attempt === 0) logger.warn({ err: String(error), claim_id: claimId }, 'Acknowledgement failed, retrying until Redis answers');
+        await sleep(backoffMs(attempt, 100, 2_000), signal);
       }
     }
-    // Unacknowledged: the lease runs out, the batch is redelivered and recognised as committed.
-    return false;
   }
 }
 

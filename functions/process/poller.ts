@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../../shared/config/config.ts';
 import type { Db } from '../../shared/db/database.ts';
-import { pruneProcessedMessages } from '../../shared/db/event.repository.ts';
+import { pruneProcessedMessages } from '../../shared/db/message.repository.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, settledWithin, sleep } from '../../shared/runtime/backoff.ts';
-import { StoreAbortedError, type ProcessBatch } from './batch-processor.ts';
+import type { ProcessBatch } from './batch-processor.ts';
+import { QueueUnavailableError, StoreAbortedError, StoreGaveUpError } from './errors.ts';
 
 export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger; db: Db };
 
@@ -34,23 +35,23 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
   }, Math.min(1_000, Math.max(50, Math.floor(config.leaseMs / 2))));
 
   const pruner = setInterval(() => {
-    pruneProcessedMessages(db, new Date(Date.now() - PROCESSED_ID_RETENTION_MS)).then(
+    pruneProcessedMessages(db, PROCESSED_ID_RETENTION_MS).then(
       (pruned) => { if (pruned > 0) logger.info({ pruned }, 'Forgot old processed message ids'); },
       () => undefined, // PostgreSQL away: the next round prunes.
     );
   }, PRUNE_EVERY_MS);
   pruner.unref();
 
-  // Batches being worked on, so that a stop that runs out of time can hand them back.
+  // Claims being worked on, so that a stop that runs out of time can hand them back.
   const inFlight = new Set<string>();
 
   async function loop(index: number) {
     const shard = (shardBase + index) % config.counterShards;
     let failures = 0;
     while (!signal.aborted) {
-      let batch;
+      let claim;
       try {
-        batch = await queue.claim({ maxMessages: config.batchMaxMessages, maxEvents: config.batchMaxEvents, leaseMs: config.leaseMs });
+        claim = await queue.claim({ maxMessages: config.batchMaxMessages, maxEvents: config.batchMaxEvents, leaseMs: config.leaseMs });
         if (failures > 0) logger.info({ worker: index }, 'Redis is back, claiming again');
         failures = 0;
       } catch (error) {
@@ -58,25 +59,28 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
         await sleep(backoffMs(failures, 100, 2_000), signal);
         continue;
       }
-      if (!batch) {
+      if (!claim) {
         await sleep(config.pollIntervalMs, signal);
         continue;
       }
-      inFlight.add(batch.batchId);
+      inFlight.add(claim.claimId);
       try {
-        await processBatch(batch, shard, signal);
+        await processBatch(claim, shard, signal);
       } catch (error) {
         if (error instanceof StoreAbortedError) {
-          // Stopping while PostgreSQL is away: hand the batch back now rather than at lease expiry.
-          await queue.release(batch.batchId).catch(() => undefined);
-          logger.warn({ batch_id: batch.batchId }, 'Returned unfinished batch to the queue');
-        } else {
-          logger.error({ err: error, batch_id: batch.batchId }, 'Batch failed; returning it to the queue');
-          await queue.release(batch.batchId).catch(() => undefined); // else its lease runs out
-          await sleep(backoffMs(1, 100, 1_000), signal);
+          // Stopping while PostgreSQL is away: hand the claim back now rather than at lease expiry.
+          await queue.release(claim.claimId).catch(() => undefined);
+          logger.warn({ claim_id: claim.claimId }, 'Returned unfinished batch to the queue');
+        } else if (!(error instanceof StoreGaveUpError)) { // that one was handed back, counting an attempt
+          logger.error({ err: error, claim_id: claim.claimId }, 'Batch failed; returning it to the queue');
+          // An unexpected failure counts an attempt, so that one that recurs ends parked instead of
+          // looping; Redis being away is no fault of the messages.
+          const countAttempt = !(error instanceof QueueUnavailableError);
+          await queue.release(claim.claimId, { countAttempt }).catch(() => undefined); // else its lease runs out
         }
+        await sleep(backoffMs(1, 100, 1_000), signal);
       } finally {
-        inFlight.delete(batch.batchId);
+        inFlight.delete(claim.claimId);
       }
     }
   }
@@ -98,8 +102,8 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
         clearInterval(reaper);
         clearInterval(pruner);
         if (!(await settledWithin(Promise.allSettled(loops), graceMs))) {
-          await Promise.allSettled([...inFlight].map((batchId) => queue.release(batchId)));
-          logger.warn({ batches: inFlight.size }, 'Returned unfinished batches to the queue');
+          await Promise.allSettled([...inFlight].map((claimId) => queue.release(claimId)));
+          logger.warn({ claims: inFlight.size }, 'Returned unfinished batches to the queue');
         }
         logger.info('Poller stopped');
       })();

@@ -57,6 +57,8 @@ const EnvSchema = v.object({
   QUEUE_LEASE_MS: int(30_000, 100),
   POLL_INTERVAL_MS: int(50, 1, 60_000),
   MAX_ATTEMPTS: int(5, 1, 1000),
+  // Failures of one claim's store that are not an outage (a timeout, a bug) before it is handed back counting an attempt.
+  STORE_MAX_RETRIES: int(5, 0, 1000),
   DB_POOL_SIZE: int(4, 1, 200),
   COUNTER_SHARDS: int(16, 1, 1024),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
@@ -91,6 +93,7 @@ export type Config = Readonly<{
   leaseMs: number;
   pollIntervalMs: number;
   maxAttempts: number;
+  storeMaxRetries: number;
   dbPoolSize: number;
   counterShards: number;
   shutdownTimeoutMs: number;
@@ -210,6 +213,7 @@ export function loadConfig(
     leaseMs: e.QUEUE_LEASE_MS,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     maxAttempts: e.MAX_ATTEMPTS,
+    storeMaxRetries: e.STORE_MAX_RETRIES,
     dbPoolSize: e.DB_POOL_SIZE,
     counterShards: e.COUNTER_SHARDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/servic
 import type { Event } from '../event/event.schema.ts';
 import { busiestTopics, readTotals, topicsByName } from './counter.repository.ts';
 import type { Db } from './database.ts';
-import { countEvents, storeMessages } from './event.repository.ts';
+import { storeMessages } from '../../functions/process/store-messages.ts';
+import { countEvents } from './event.repository.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(() => t.drop());
 const ev = (topic: string, id: string) => event({ topic, event_id: id }) as Event;
 let nextId = 0;
 /** Stores events as one message on a shard, as a worker's transaction does. */
-const store = (events: Event[], shard: number) => t.db.transaction().execute((trx) => storeMessages(trx, [{ id: `m${nextId++}`, events }], shard));
+const store = (events: Event[], shard: number) => t.db.transaction().execute((trx) => storeMessages(trx, [{ id: `m${nextId++}`, events }], shard, new Set()));
 
 /** The counters summed the old way, over every (topic, shard) row. */
 async function summedOverTopics() {
@@ -49,7 +50,7 @@ describe('the totals', () => {
   it('follow a rolled-back transaction by not changing', async () => {
     const before = await readTotals(t.db);
     await expect(t.db.transaction().execute(async (trx) => {
-      await storeMessages(trx, [{ id: 'rolled-back', events: [ev('z', '1')] }], 2);
+      await storeMessages(trx, [{ id: 'rolled-back', events: [ev('z', '1')] }], 2, new Set());
       throw new Error('abort');
     })).rejects.toThrow('abort');
     expect(await readTotals(t.db)).toEqual(before);

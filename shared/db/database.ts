@@ -51,18 +51,25 @@ export interface Database {
 export type Db = Kysely<Database>;
 
 /**
+ * How long one statement may run: a dead PostgreSQL must not hang a batch forever;
+ * a slow statement is retried. It never cuts a COMMIT short: PostgreSQL stops the
+ * statement timer before it commits (deferred triggers, the wait for a synchronous
+ * standby), which store-messages.int.test.ts pins.
+ */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
  * A Kysely instance over a pg pool.
  *
  * @example const db = createDb(config.databaseUrl, config.dbPoolSize)
  */
-export function createDb(connectionString: string, poolSize: number, applicationName = 'aggregator'): Db {
+export function createDb(connectionString: string, poolSize: number, applicationName = 'aggregator', statementTimeoutMs = STATEMENT_TIMEOUT_MS): Db {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
     application_name: applicationName,
     connectionTimeoutMillis: 5_000,
-    // A dead PostgreSQL must not hang a batch forever; a slow statement is retried.
-    statement_timeout: 30_000,
+    statement_timeout: statementTimeoutMs,
   });
   // A client that loses its connection emits 'error': the pool listens while the client is idle, but a
   // client checked out inside a transaction has no listener, and an unheard 'error' crashes the process.
@@ -71,3 +78,4 @@ export function createDb(connectionString: string, poolSize: number, application
   pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+

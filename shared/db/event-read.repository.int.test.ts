@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/servic
 import type { Event } from '../event/event.schema.ts';
 import type { QueueMessage } from '../queue/message.ts';
 import { eventPageQuery, listEvents, type EventQuery } from './event-read.repository.ts';
-import { storeMessages } from './event.repository.ts';
+import { storeMessages } from '../../functions/process/store-messages.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 const ev = (topic: string, id: string, extra: Partial<Event> = {}) => event({ topic, event_id: id, ...extra }) as Event;
-const store = (messages: QueueMessage[]) => t.db.transaction().execute((trx) => storeMessages(trx, messages, 0));
+const store = (messages: QueueMessage[]) => t.db.transaction().execute((trx) => storeMessages(trx, messages, 0, new Set()));
 
 /** Every event a query finds, page after page; each page's cursor feeds the next. */
 async function readAll(query: Omit<EventQuery, 'afterSeq' | 'limit'>, limit = 3) {

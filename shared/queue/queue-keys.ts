@@ -9,7 +9,7 @@ export function queueKeys(prefix: string) {
   return Object.freeze({
     /** Messages waiting: LPUSH at the head, claimed from the tail (oldest first). */
     queue: `${base}:queue`,
-    /** batch id → lease expiry (ms since epoch, Redis clock). */
+    /** claim id → lease expiry (ms since epoch, Redis clock). */
     leases: `${base}:leases`,
     /** Hash of the counters kept in Redis: received, pending, dead_lettered. */
     counters: `${base}:counters`,
@@ -17,10 +17,12 @@ export function queueKeys(prefix: string) {
     dead: `${base}:dead`,
     /** message id → how many claims of it ended without an acknowledgement. */
     attempts: `${base}:attempts`,
-    /** The prefix of the per-batch processing lists, for scripts that find them from the leases. */
+    /** claim id → when its lease was reaped: a late acknowledgement takes back the attempt counted then. */
+    reaped: `${base}:reaped`,
+    /** The prefix of the per-claim processing lists, for scripts that find them from the leases. */
     processingPrefix: `${base}:processing:`,
-    /** The messages of one claimed batch. */
-    processing: (batchId: string) => `${base}:processing:${batchId}`,
+    /** The messages of one claim. */
+    processing: (claimId: string) => `${base}:processing:${claimId}`,
     /** Present while any publisher may be waiting for an outcome: without it, process tells nobody. */
     waiting: `${base}:waiting`,
     /** Someone waits for this message's outcome: holds the channel to tell (shared/queue/outcomes.ts); expires. */

@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testRedis } from '../../test/support/services.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { event } from '../../test/support/harness.ts';
-import { decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { EventQueue } from './queue.ts';
 
 const r = testRedis('queue');
@@ -46,8 +46,8 @@ describe('claim', () => {
     for (const id of ['m1', 'm2', 'm3']) await queue.enqueue(message(id), 100);
     const batch = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
     expect(batch && idsOf(batch.messages)).toEqual(['m1', 'm2']);
-    expect(await r.redis.lrange(queue.keys.processing(batch!.batchId), 0, -1)).toEqual(batch!.messages);
-    expect(await r.redis.zscore(queue.keys.leases, batch!.batchId)).not.toBeNull();
+    expect(await r.redis.lrange(queue.keys.processing(batch!.claimId), 0, -1)).toEqual(batch!.messages);
+    expect(await r.redis.zscore(queue.keys.leases, batch!.claimId)).not.toBeNull();
     expect(await r.redis.llen(queue.keys.queue)).toBe(1);
     const next = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
     expect(next && idsOf(next.messages)).toEqual(['m3']);
@@ -72,14 +72,44 @@ describe('claim', () => {
   });
 });
 
+describe('scripts check before they change', () => {
+  it('acknowledge a lone message with no events (garbage pushed by hand) and park it', async () => {
+    await r.redis.lpush(queue.keys.queue, 'garbage');
+    const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
+    const dead = { raw: 'garbage', reason: 'invalid message', attempts: 1, events: 0 };
+    expect(await queue.ack(batch.claimId, { events: 0, deadLetters: [dead], messageIds: [] })).toBe(true);
+    expect((await queue.deadLetters()).map((d) => d.raw)).toEqual(['garbage']);
+    expect(await queue.depth()).toEqual({ queuedMessages: 0, batchesInFlight: 0 });
+    expect(await queue.counters()).toEqual({ received: 0, pending: 0, deadLettered: 0 });
+  });
+
+  it('refuse a bad argument or a corrupt counter before changing anything', async () => {
+    await queue.enqueue(message('a', 2), 100);
+    const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
+    await expect(queue.ack(batch.claimId, { events: -1, deadLetters: [], messageIds: ['a'] })).rejects.toThrow(/whole number/);
+    await r.redis.hset(queue.keys.counters, 'dead_lettered', 'lots');
+    const dead = { raw: batch.messages[0]!, reason: 'x', attempts: 1, events: 2 };
+    await expect(queue.ack(batch.claimId, { events: 2, deadLetters: [dead], messageIds: ['a'] })).rejects.toThrow(/not an integer/);
+    // Nothing of either call happened: the claim still holds its lease and its message.
+    expect(await r.redis.lrange(queue.keys.processing(batch.claimId), 0, -1)).toEqual(batch.messages);
+    expect(await r.redis.zscore(queue.keys.leases, batch.claimId)).not.toBeNull();
+    expect(await r.redis.hget(queue.keys.counters, 'pending')).toBe('2');
+    expect(await r.redis.llen(queue.keys.dead)).toBe(0);
+    await r.redis.hset(queue.keys.counters, 'received', '1.5');
+    await expect(queue.enqueue(message('b', 1), 100)).rejects.toThrow(/not an integer/);
+    expect(await r.redis.llen(queue.keys.queue)).toBe(0);
+    expect(await r.redis.hget(queue.keys.counters, 'pending')).toBe('2');
+  });
+});
+
 describe('ack', () => {
   it('drops the batch and counts its events out of pending', async () => {
     await queue.enqueue(message('a', 4), 100);
     const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
-    expect(await queue.ack(batch.batchId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(true);
+    expect(await queue.ack(batch.claimId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(true);
     expect(await queue.counters()).toEqual({ received: 4, pending: 0, deadLettered: 0 });
-    expect(await r.redis.exists(queue.keys.processing(batch.batchId))).toBe(0);
-    expect(await queue.ack(batch.batchId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(false);
+    expect(await r.redis.exists(queue.keys.processing(batch.claimId))).toBe(0);
+    expect(await queue.ack(batch.claimId, { events: 4, deadLetters: [], messageIds: ['a'] })).toBe(false);
     expect((await queue.counters()).pending).toBe(0);
   });
 
@@ -87,7 +117,7 @@ describe('ack', () => {
     await queue.enqueue(message('bad', 2), 100);
     const batch = (await queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!;
     const dead = { raw: batch.messages[0]!, reason: 'refused', attempts: 1, events: 2 };
-    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [dead], messageIds: ['bad'] })).toBe(true);
+    expect(await queue.ack(batch.claimId, { events: 2, deadLetters: [dead], messageIds: ['bad'] })).toBe(true);
     expect(await queue.counters()).toEqual({ received: 2, pending: 0, deadLettered: 2 });
     const [parked] = await r.redis.lrange(queue.keys.dead, 0, -1);
     expect(JSON.parse(parked!)).toMatchObject({ reason: 'refused', attempts: 1, events: 2, raw: batch.messages[0] });
@@ -102,29 +132,50 @@ describe('leases', () => {
     const batch = (await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 50 }))!;
     await waitFor(async () => (await queue.reapExpired()) === 2, { what: 'the lease to expire and be reaped' });
     expect(await queue.attempts(['m1', 'm2', 'm3'])).toEqual([1, 1, 0]);
-    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [], messageIds: [] })).toBe(false);
-    // The returned messages come next, in their original order.
-    const again = await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 });
-    expect(again && idsOf(again.messages)).toEqual(['m1', 'm2', 'm3']);
+    expect(await queue.ack(batch.claimId, { events: 2, deadLetters: [], messageIds: [] })).toBe(false);
+    // The returned messages come next, in their original order, each alone: one of them may be
+    // what killed the worker, and only that one should climb towards MAX_ATTEMPTS.
+    const claimIds = async () => idsOf((await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 }))!.messages);
+    expect([await claimIds(), await claimIds(), await claimIds()]).toEqual([['m1'], ['m2'], ['m3']]);
     expect((await queue.counters()).pending).toBe(3);
+  });
+
+  it('takes back the attempt of a reaped claim whose worker lived to acknowledge it', async () => {
+    await queue.enqueue(message('m1'), 100);
+    await queue.enqueue(message('m2'), 100);
+    await r.redis.hset(queue.keys.attempts, 'm2', '2');
+    const batch = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 50 }))!;
+    await waitFor(async () => (await queue.reapExpired()) === 1, { what: 'the lease to expire and be reaped' });
+    expect(await queue.attempts(['m1'])).toEqual([1]);
+    // The worker could not renew (Redis was unreachable, say) but did not die: the attempt is not its.
+    expect(await queue.ack(batch.claimId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(false);
+    expect(await queue.attempts(['m1', 'm2'])).toEqual([0, 2]);
+    expect(await queue.ack(batch.claimId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(false);
+    expect(await queue.attempts(['m1'])).toEqual([0]);
+    // Not reaped, only released: nothing to take back.
+    const other = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 10_000 }))!;
+    await queue.release(other.claimId, { countAttempt: true });
+    expect(await queue.ack(other.claimId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(false);
+    expect(await queue.attempts(['m1'])).toEqual([1]);
+    expect((await queue.counters()).pending).toBe(2);
   });
 
   it('keeps a renewed lease from being reaped', async () => {
     await queue.enqueue(message('m1'), 100);
     const batch = (await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 200 }))!;
-    expect(await queue.extend(batch.batchId, 60_000)).toBe(true);
+    expect(await queue.extend(batch.claimId, 60_000)).toBe(true);
     const until = Date.now() + 400;
     while (Date.now() < until) expect(await queue.reapExpired()).toBe(0);
-    expect(await queue.ack(batch.batchId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(true);
+    expect(await queue.ack(batch.claimId, { events: 1, deadLetters: [], messageIds: ['m1'] })).toBe(true);
   });
 
   it('release hands a batch back at once, in order, without counting an attempt', async () => {
     await queue.enqueue(message('m1'), 100);
     await queue.enqueue(message('m2'), 100);
     const batch = (await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 60_000 }))!;
-    expect(await queue.release(batch.batchId)).toBe(2);
-    expect(await queue.extend(batch.batchId, 1000)).toBe(false);
-    expect(await queue.release(batch.batchId)).toBe(0);
+    expect(await queue.release(batch.claimId)).toBe(2);
+    expect(await queue.extend(batch.claimId, 1000)).toBe(false);
+    expect(await queue.release(batch.claimId)).toBe(0);
     expect(await queue.attempts(['m1', 'm2'])).toEqual([0, 0]);
     const again = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
     expect(again && idsOf(again.messages)).toEqual(['m1', 'm2']);
@@ -137,28 +188,46 @@ describe('leases', () => {
     await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 90 });
     await waitFor(async () => (await r.redis.zcount(queue.keys.leases, '-inf', String(Date.now() - 5))) === 3, { what: 'all three leases to expire' });
     expect(await queue.reapExpired()).toBe(3);
-    const again = await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 });
-    expect(again && idsOf(again.messages)).toEqual(['a', 'b', 'c']);
+    const claimIds = async () => idsOf((await queue.claim({ maxMessages: 3, maxEvents: 100, leaseMs: 10_000 }))!.messages);
+    expect([await claimIds(), await claimIds(), await claimIds()]).toEqual([['a'], ['b'], ['c']]);
   });
 
   it('enqueueClaimed counts the message in and leases it to the caller', async () => {
-    const batch = await queue.enqueueClaimed(message('direct', 2), 60_000);
+    const batch = await queue.enqueueClaimed(message('direct', 2), 60_000, 100);
+    if (batch === 'full') throw new Error('refused under the limit');
     expect(await queue.counters()).toEqual({ received: 2, pending: 2, deadLettered: 0 });
     expect(await r.redis.llen(queue.keys.queue)).toBe(0);
-    expect(await queue.ack(batch.batchId, { events: 2, deadLetters: [], messageIds: ['direct'] })).toBe(true);
+    expect(await queue.ack(batch.claimId, { events: 2, deadLetters: [], messageIds: ['direct'] })).toBe(true);
     expect((await queue.counters()).pending).toBe(0);
   });
 });
 
 describe('messages', () => {
-  it('round-trip through the codec', () => {
+  it('round-trip through the codec, with the header fields explicit', () => {
     const m = message('x', 2);
     expect(decodeMessage(encodeMessage(m))).toEqual({ ok: true, raw: encodeMessage(m), message: m });
+    const timed = { ...m, at: 1_764_489_600_000 };
+    expect(encodeMessage(timed).startsWith('2|1764489600000|x|[')).toBe(true);
+    expect(decodeMessage(encodeMessage(timed))).toMatchObject({ ok: true, message: timed });
+    expect(acceptedAtOf(encodeMessage(timed))).toBe(1_764_489_600_000);
+    expect(() => encodeMessage({ ...m, id: 'a|b' })).toThrow(/without "\|"/);
+  });
+
+  it('still reads a message queued before the header had explicit fields', () => {
+    const events = message('x', 1).events;
+    const legacy = `1|${JSON.stringify({ id: 'old', at: 1_764_489_600_000, events })}`;
+    expect(decodeMessage(legacy)).toMatchObject({ ok: true, message: { id: 'old', at: 1_764_489_600_000, events } });
+    expect(acceptedAtOf(legacy)).toBe(1_764_489_600_000);
   });
 
   it.each([
     ['garbage', 'no event count prefix', 0],
-    ['3|not json', 'not valid JSON', 0],
+    ['3|not json', 'no <count>|<at>|<id>| header', 0],
+    ['1||x|not json', 'events are not valid JSON', 0],
+    ['1|soon|x|[]', 'accepted-at is not a number', 0],
+    ['0||a|b|[]', 'events are not valid JSON', 0],
+    ['1||x|[{"topic":"t"}]', 'an event lacks a required field', 1],
+    ['3|{"id":"x","events":not json', 'not valid JSON', 0],
     ['1|{"id":"x"}', 'not a {id, events} message', 0],
     ['1|{"events":[],"id":"x"}', 'not a {id, events} message', 0],
     ['2|{"id":"x","events":[]}', 'event count does not match its prefix', 0],

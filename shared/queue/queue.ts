@@ -1,34 +1,46 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { queueKeys, type QueueKeys } from './queue-keys.ts';
 
-const script = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const PRELUDE = read('prelude');
+const script = (name: string) => `${PRELUDE}\n${read(name)}`;
 
 // Each script: its Lua source and how many of its arguments are keys (see each file's header).
 const SCRIPTS = {
   aggEnqueue: { lua: script('enqueue'), numberOfKeys: 2 },
   aggEnqueueClaimed: { lua: script('enqueue-claimed'), numberOfKeys: 3 },
-  aggClaim: { lua: script('claim'), numberOfKeys: 3 },
+  aggClaim: { lua: script('claim'), numberOfKeys: 4 },
   aggExtend: { lua: script('extend'), numberOfKeys: 1 },
-  aggAck: { lua: script('ack'), numberOfKeys: 5 },
-  aggReap: { lua: script('reap'), numberOfKeys: 3 },
+  aggAck: { lua: script('ack'), numberOfKeys: 6 },
+  aggReap: { lua: script('reap'), numberOfKeys: 4 },
   aggReplay: { lua: script('replay'), numberOfKeys: 4 },
-  aggRelease: { lua: script('release'), numberOfKeys: 3 },
+  aggRelease: { lua: script('release'), numberOfKeys: 4 },
 } as const;
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 type Scripts = Record<keyof typeof SCRIPTS, ScriptCall>;
 
-/** A batch of messages claimed by one worker under one lease. */
-export type ClaimedBatch = { batchId: string; messages: string[] };
+/**
+ * Messages claimed by one worker under one lease: a claim. Its id names the lease
+ * and the processing list (`claim_id` in logs); each message's own id is the
+ * `batch_id` ingest answered with.
+ */
+export type Claim = { claimId: string; messages: string[] };
 
 /** A message that cannot be processed, as it is parked in the dead-letter list. */
 export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
 
-/** A dead letter as stored: `record` is its exact text, which identifies it for replay and drop. */
-export type ParkedLetter = DeadLetter & { batch_id: string; at: string; record: string };
+/**
+ * A dead letter as stored. `record` is its exact text; `id` is derived from it, so
+ * it names the same letter however many letters arrive or leave meanwhile.
+ */
+export type ParkedLetter = DeadLetter & { id: string; claim_id: string; at: string; record: string };
+
+/** How long a reaped claim is remembered for a late acknowledgement to take its attempt back. */
+const REAPED_MEMORY_MS = 24 * 3_600_000;
 
 export type QueueCounters = { received: number; pending: number; deadLettered: number };
 
@@ -62,54 +74,68 @@ export class EventQueue {
     return result === -1 ? 'full' : 'queued';
   }
 
-  /** Counts a message in and leases it to the caller at once, for synchronous processing. */
-  async enqueueClaimed(message: QueueMessage, leaseMs: number): Promise<ClaimedBatch> {
-    const batchId = randomUUID();
+  /**
+   * Counts a message in and leases it to the caller at once, for synchronous
+   * processing; 'full' (nothing counted) when its events would take pending past `maxPending`.
+   */
+  async enqueueClaimed(message: QueueMessage, leaseMs: number, maxPending: number): Promise<Claim | 'full'> {
+    const claimId = randomUUID();
     const raw = encodeMessage(message);
-    await this.#scripts.aggEnqueueClaimed(
-      this.keys.processing(batchId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, batchId,
+    const result = await this.#scripts.aggEnqueueClaimed(
+      this.keys.processing(claimId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, claimId, maxPending,
     );
-    return { batchId, messages: [raw] };
-  }
-
-  /** Claims the oldest messages, up to either limit, as one leased batch; null when the queue is empty. */
-  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<ClaimedBatch | null> {
-    const batchId = randomUUID();
-    const messages = (await this.#scripts.aggClaim(
-      this.keys.queue, this.keys.processing(batchId), this.keys.leases,
-      options.maxMessages, options.maxEvents, options.leaseMs, batchId,
-    )) as string[];
-    return messages.length === 0 ? null : { batchId, messages };
-  }
-
-  /** Renews a lease; false when the batch was already taken back. */
-  async extend(batchId: string, leaseMs: number): Promise<boolean> {
-    return (await this.#scripts.aggExtend(this.keys.leases, batchId, leaseMs)) === 1;
+    return result === -1 ? 'full' : { claimId, messages: [raw] };
   }
 
   /**
-   * Acknowledges a batch whose outcome is committed. `events` is how many events
-   * leave `pending` (stored, dropped and dead-lettered alike); `messageIds` are
-   * the ids whose attempt counts can be forgotten.
+   * Claims the oldest messages, up to either limit, under one lease; null when the
+   * queue is empty. A message with attempts is claimed alone.
    */
-  async ack(batchId: string, outcome: { events: number; deadLetters: DeadLetter[]; messageIds: string[] }): Promise<boolean> {
-    const dead = outcome.deadLetters.map((d) => JSON.stringify({ ...d, batch_id: batchId, at: new Date().toISOString() }));
+  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
+    const claimId = randomUUID();
+    const messages = (await this.#scripts.aggClaim(
+      this.keys.queue, this.keys.processing(claimId), this.keys.leases, this.keys.attempts,
+      options.maxMessages, options.maxEvents, options.leaseMs, claimId,
+    )) as string[];
+    return messages.length === 0 ? null : { claimId, messages };
+  }
+
+  /** Renews a lease; false when the claim was already taken back. */
+  async extend(claimId: string, leaseMs: number): Promise<boolean> {
+    return (await this.#scripts.aggExtend(this.keys.leases, claimId, leaseMs)) === 1;
+  }
+
+  /**
+   * Acknowledges a claim whose outcome is committed. `events` is how many events
+   * leave `pending` (stored, dropped and dead-lettered alike); `messageIds` are
+   * the ids whose attempt counts can be forgotten. False when the lease was lost;
+   * the attempt a reaper counted for it is then taken back, since this worker lived.
+   */
+  async ack(claimId: string, outcome: { events: number; deadLetters: DeadLetter[]; messageIds: string[] }): Promise<boolean> {
+    const dead = outcome.deadLetters.map((d) => JSON.stringify({ ...d, claim_id: claimId, at: new Date().toISOString() }));
     const deadEvents = outcome.deadLetters.reduce((sum, d) => sum + d.events, 0);
     const result = await this.#scripts.aggAck(
-      this.keys.processing(batchId), this.keys.leases, this.keys.counters, this.keys.dead, this.keys.attempts,
-      batchId, outcome.events, deadEvents, dead.length, ...dead, ...outcome.messageIds,
+      this.keys.processing(claimId), this.keys.leases, this.keys.counters, this.keys.dead, this.keys.attempts, this.keys.reaped,
+      claimId, outcome.events, deadEvents, dead.length, ...dead, ...outcome.messageIds,
     );
     return result === 1;
   }
 
-  /** Gives a batch back at once, for a worker that stops before finishing it; no attempt is counted. */
-  async release(batchId: string): Promise<number> {
-    return (await this.#scripts.aggRelease(this.keys.leases, this.keys.queue, this.keys.processing(batchId), batchId)) as number;
+  /**
+   * Gives a claim back at once; the number of messages returned. A worker that is
+   * stopping counts no attempt; one that gave up on the messages counts one.
+   */
+  async release(claimId: string, options: { countAttempt: boolean } = { countAttempt: false }): Promise<number> {
+    return (await this.#scripts.aggRelease(
+      this.keys.leases, this.keys.queue, this.keys.processing(claimId), this.keys.attempts, claimId, options.countAttempt ? 1 : 0,
+    )) as number;
   }
 
   /** Returns the messages of expired leases to the queue; the number of messages returned. */
-  async reapExpired(maxBatches = 100): Promise<number> {
-    return (await this.#scripts.aggReap(this.keys.leases, this.keys.queue, this.keys.attempts, this.keys.processingPrefix, maxBatches)) as number;
+  async reapExpired(maxClaims = 100): Promise<number> {
+    return (await this.#scripts.aggReap(
+      this.keys.leases, this.keys.queue, this.keys.attempts, this.keys.reaped, this.keys.processingPrefix, maxClaims, REAPED_MEMORY_MS,
+    )) as number;
   }
 
   /** How many times each message was claimed without being acknowledged. */
@@ -122,7 +148,12 @@ export class EventQueue {
   /** The dead letters, newest first. */
   async deadLetters(): Promise<ParkedLetter[]> {
     const records = await this.redis.lrange(this.keys.dead, 0, -1);
-    return records.map((record) => ({ ...(JSON.parse(record) as Omit<ParkedLetter, 'record'>), record }));
+    return records.map((record) => {
+      const { batch_id: legacyClaimId, ...fields } = JSON.parse(record) as Omit<ParkedLetter, 'id' | 'record'> & { batch_id?: string };
+      const id = createHash('sha256').update(record).digest('hex').slice(0, 12);
+      // Letters parked before claims had their own word name the claim `batch_id`.
+      return { ...fields, claim_id: fields.claim_id ?? legacyClaimId ?? '', id, record };
+    });
   }
 
   /**

@@ -24,7 +24,17 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
 } & (Needs['redis'] extends true ? { redis: Redis; queue: EventQueue } : unknown) &
   (Needs['db'] extends true ? { db: Db } : unknown);
 
-export type Running = { fetch: (request: Request) => Response | Promise<Response>; onStop?: () => Promise<void> };
+/**
+ * What a function runs. On SIGTERM, `onStop` (its background work, such as the
+ * poller) stops alongside the requests in flight; `onClosed` (what it brought up
+ * for itself, such as the runner's embedded servers) runs only after both are done
+ * and the clients are closed, so no request or batch loses its Redis or PostgreSQL.
+ */
+export type Running = {
+  fetch: (request: Request) => Response | Promise<Response>;
+  onStop?: () => Promise<void>;
+  onClosed?: () => Promise<void>;
+};
 
 /**
  * What no wait will fix: the database named in DATABASE_URL does not exist (3D000), or PostgreSQL refuses
@@ -73,8 +83,8 @@ const logNotFound = (fetch: Fetch, logger: Logger): Fetch => async (request) => 
 /**
  * The thin runtime around a function's app: reads the config, opens the clients
  * the function needs, migrates, listens on PORT, and on SIGTERM or SIGINT stops
- * taking requests, lets `onStop` finish in-flight work, closes the clients and
- * exits, all within SHUTDOWN_TIMEOUT_MS.
+ * taking requests, lets them and `onStop` finish in-flight work, closes the
+ * clients, then runs `onClosed` and exits, all within SHUTDOWN_TIMEOUT_MS.
  *
  * @example await runFunction('ingest', { redis: true, db: false }, (r) => createIngestApp(r))
  */
@@ -138,6 +148,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
     ]);
     // A client stuck in a statement would hold the pool open: close what closes in time, then go.
     await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
+    await running.onClosed?.().catch((error: unknown) => logger.error({ err: error }, 'Closing failed'));
     logger.info('Stopped');
     process.exit(0);
   }

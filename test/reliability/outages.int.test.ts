@@ -44,10 +44,14 @@ describe('Redis down', () => {
     const [redisServer, database] = await Promise.all([startPrivateRedis(), createTestDatabase('redis_outage')]);
     cleanups.push(redisServer.destroy, database.drop);
     const env = { REDIS_URL: redisServer.url, DATABASE_URL: database.url, QUEUE_PREFIX: 'outage', WORKERS: '2' };
-    const [ingest] = await Promise.all([start('functions/ingest/server.ts', env), start('functions/process/server.ts', env)]);
+    // No worker yet: what the SIGKILL hits is a full queue, not one already drained.
+    const ingest = await start('functions/ingest/server.ts', env);
 
     const before = planRun({ total: 2_000, seed: 11 });
     expect(await publishAll(ingest.url, before)).toBe(2_000);
+    const probe = new Redis(redisServer.url);
+    expect(await new EventQueue(probe, 'outage').depth()).toEqual({ queuedMessages: 40, batchesInFlight: 0 });
+    probe.disconnect();
     await redisServer.kill();
 
     const refused = await publish(ingest.url, eventsBetween(planRun({ total: 10, seed: 12 }), 0, 10));
@@ -60,6 +64,7 @@ describe('Redis down', () => {
 
     await redisServer.start();
     await waitFor(async () => (await fetch(`${ingest.url}/readyz`)).ok, { timeoutMs: 30_000, what: 'ingest to reconnect to Redis' });
+    await start('functions/process/server.ts', env);
     const after = planRun({ total: 2_000, seed: 13 });
     expect(await publishAll(ingest.url, after)).toBe(2_000);
 

@@ -32,14 +32,17 @@ describe('poison', () => {
     const s = await expectDrainedAndExact(h.queue, h.db);
     expect(s).toMatchObject({ received: 3, unique: 2, dead: 1 });
 
-    const { stdout, stderr } = await dlq('list');
-    const listed = stdout.trim().split('\n').map((line) => JSON.parse(line) as { position: number; reason: string; events: number });
-    expect(listed).toHaveLength(2);
-    expect(listed.map((l) => l.reason)).toEqual(expect.arrayContaining([
-      'invalid message: no event count prefix',
-      expect.stringMatching(/^refused by PostgreSQL: 22008 /),
-    ]));
-    expect(stderr).toContain('2 dead letters; dead_lettered = 1 events');
+    const { stdout } = await dlq('list');
+    const letters = await h.queue.deadLetters();
+    expect(letters).toHaveLength(2);
+    // Readable, not the internal encoding: id, size, attempts, reason, then the batch and its first keys.
+    for (const letter of letters) expect(stdout).toContain(`${letter.id}  ${letter.at}  ${letter.events} events  ${letter.attempts} attempts  ${letter.reason}`);
+    expect(stdout).toContain('invalid message: no event count prefix');
+    expect(stdout).toMatch(/refused by PostgreSQL: 22008 /);
+    expect(stdout).toContain('keys: poison/bad-date');
+    expect(stdout).toContain('no batch_id  keys: unreadable: "garbage pushed by hand"');
+    expect(stdout).not.toContain('"payload"');
+    expect(stdout.trim().split('\n').at(-1)).toBe('2 dead letters; dead_lettered = 1 events');
   });
 
   it('a message claimed too often without an acknowledgement is parked, and replay brings it back', async () => {
@@ -50,10 +53,11 @@ describe('poison', () => {
     let s = await expectDrainedAndExact(h.queue, h.db);
     expect(s).toMatchObject({ received: 5, unique: 2, dead: 3 });
 
-    const letters = await h.queue.deadLetters();
-    const position = letters.findIndex((l) => l.raw === encodeMessage(crashy)) + 1;
-    expect(letters[position - 1]).toMatchObject({ reason: 'no acknowledgement after 2 attempts', attempts: 2, events: 2 });
-    const { stderr } = await dlq('replay', String(position));
+    const letter = (await h.queue.deadLetters()).find((l) => l.raw === encodeMessage(crashy));
+    expect(letter).toMatchObject({ reason: 'no acknowledgement after 2 attempts', attempts: 2, events: 2 });
+    // A letter that arrives meanwhile shifts positions, never ids.
+    await h.redis.lpush(h.queue.keys.dead, JSON.stringify({ raw: 'x', reason: 'newer', attempts: 1, events: 0, claim_id: 'c', at: new Date().toISOString() }));
+    const { stderr } = await dlq('replay', letter!.id);
     expect(stderr).toContain('replayed 1 dead letters');
     s = await expectDrainedAndExact(h.queue, h.db);
     expect(s).toMatchObject({ received: 5, unique: 4, dead: 1 });
@@ -61,14 +65,15 @@ describe('poison', () => {
 
   it('drop deletes dead letters for good and keeps them counted', async () => {
     const { stderr } = await dlq('drop', '--all');
-    expect(stderr).toContain('dropped 2 dead letters');
+    expect(stderr).toContain('dropped 3 dead letters');
     expect(await h.queue.deadLetters()).toEqual([]);
     const s = await expectDrainedAndExact(h.queue, h.db);
     expect(s.dead).toBe(1);
   });
 
-  it('the tool refuses a position that does not exist', async () => {
-    await expect(dlq('replay', '7')).rejects.toMatchObject({ stderr: expect.stringContaining('no dead letter at position 7') });
+  it('the tool refuses an id that does not exist, and says when there are no dead letters', async () => {
+    await expect(dlq('replay', '7')).rejects.toMatchObject({ stderr: expect.stringContaining('no dead letter with id 7') });
+    expect((await dlq('list')).stdout).toBe('0 dead letters; dead_lettered = 1 events\n');
   });
 });
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventsBetween, planRun } from '../../loadtest/lib/events.js';
@@ -88,5 +89,31 @@ describe('SIGTERM', () => {
     const accepted = statuses.filter((s) => s === 202).length;
     expect(statuses.every((s) => s === 202 || s === 'refused')).toBe(true);
     expect((await queue.counters()).received).toBe(accepted * 100);
+  });
+
+  it('a request half sent when SIGTERM comes is finished: 202, and counted', async () => {
+    const ingest = await start('functions/ingest/server.ts', { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const body = JSON.stringify(eventsBetween(planRun({ total: 50, seed: 71 }), 0, 50));
+    const { port } = new URL(ingest.url);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/publish', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, body.length / 2));
+      // A round trip on another connection: by its answer the server has read the first half.
+      void fetch(`${ingest.url}/healthz`).then(async () => {
+        ingest.child.kill('SIGTERM');
+        await waitFor(() => ingest.output().includes('Shutting down'), { what: 'ingest to start shutting down' });
+        req.end(body.slice(body.length / 2));
+      });
+    });
+    const { status, body: text } = await answer;
+    expect(status).toBe(202);
+    expect(JSON.parse(text)).toMatchObject({ accepted: 50 });
+    expect(await ingest.exited).toBe(0);
+    expect((await queue.counters()).received).toBe(50);
   });
 });

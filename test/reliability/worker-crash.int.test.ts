@@ -36,10 +36,10 @@ afterEach(async () => {
   await database.drop();
 });
 
-async function startWorker(leaseMs: number) {
+async function startWorker(leaseMs: number, env: Record<string, string> = {}) {
   const worker = await startFunction('functions/process/server.ts', {
     DATABASE_URL: database.url, REDIS_URL: privateRedis.url, QUEUE_PREFIX: queue.prefix,
-    WORKERS: '1', QUEUE_LEASE_MS: String(leaseMs),
+    WORKERS: '1', QUEUE_LEASE_MS: String(leaseMs), ...env,
   });
   started.push(worker);
   return worker;
@@ -114,5 +114,43 @@ describe('a worker killed mid-batch', () => {
     expect(slow.output()).toContain('Saved to DB');
     expect(slow.output() + rival.output()).not.toContain('Returned expired leases');
     expect(await redis.hlen(queue.keys.attempts)).toBe(0);
-  });
+  }, 120_000);
+});
+
+describe('a message that kills every worker that takes it', () => {
+  it('reaches MAX_ATTEMPTS by real crashes and is parked alone; its neighbours are stored', async () => {
+    const ev = (id: string) => ({ topic: 'killer', event_id: id, timestamp: '2026-11-25T08:00:00Z', source: 't', payload: {} });
+    // An open transaction holding the killer's key: any worker that inserts it waits there, and is killed there.
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    holder.on('error', () => undefined);
+    await holder.query('BEGIN');
+    await holder.query(`INSERT INTO events (topic, event_id, "timestamp", source, payload) VALUES ('killer', 'k', now(), 't', '{}')`);
+    for (const [id, key] of [['n1', 'a'], ['killer', 'k'], ['n2', 'b']] as const) await queue.enqueue({ id, events: [ev(key)] }, 1e9);
+
+    const holding = async () => {
+      const claims = await redis.zrange(queue.keys.leases, '0', '-1');
+      const lists = await Promise.all(claims.map((c) => redis.lrange(queue.keys.processing(c), 0, -1)));
+      return lists.some((messages) => messages.some((raw) => raw.includes('|killer|')));
+    };
+    const env = { MAX_ATTEMPTS: '2' };
+    let worker = await startWorker(2_000, env);
+    for (let kill = 1; kill <= 2; kill++) {
+      await waitFor(holding, { what: `worker ${kill} to take the killer` });
+      await worker.kill();
+      worker = await startWorker(2_000, env);
+      await waitFor(async () => (await queue.attempts(['killer']))[0] === kill, { what: `the reaper to count attempt ${kill}` });
+    }
+    // The worker now running claims the killer alone, finds its attempts spent, and parks it.
+    await waitFor(async () => (await queue.deadLetters()).length === 1, { what: 'the killer to be parked' });
+    await holder.query('ROLLBACK');
+    await holder.end();
+
+    const s = await expectDrainedAndExact(queue, database.db);
+    expect(s).toMatchObject({ received: 3, unique: 2, dead: 1 });
+    const [letter] = await queue.deadLetters();
+    expect(letter).toMatchObject({ reason: 'no acknowledgement after 2 attempts', attempts: 2, events: 1 });
+    expect(letter!.raw).toContain('|killer|');
+    expect(await redis.hlen(queue.keys.attempts)).toBe(0);
+  }, 120_000);
 });

@@ -1,12 +1,9 @@
 import { pino } from 'pino';
 import { createIngestApp } from '../../functions/ingest/app.ts';
-import { createProcessApp } from '../../functions/process/app.ts';
-import { createBatchProcessor } from '../../functions/process/batch-processor.ts';
-import { startPoller } from '../../functions/process/poller.ts';
+import { createProcessFunction } from '../../functions/process/process-function.ts';
 import { createStatsApp } from '../../functions/stats/app.ts';
 import { loadConfig, type Config } from '../../shared/config/config.ts';
 import { createMetrics } from '../../shared/metrics/metrics.ts';
-import { outcomePublisher } from '../../shared/queue/outcomes.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { readinessOf } from '../../shared/runtime/readiness.ts';
 import { createTestDatabase, testRedis } from './services.ts';
@@ -26,15 +23,15 @@ export async function createHarness(label: string, env: Record<string, string> =
   const queue = new EventQueue(r.redis, config.queuePrefix);
   const readiness = readinessOf({ redis: r.redis, db: database.db });
   const deps = { config, logger, metrics, queue, readiness, db: database.db };
-  const processBatch = createBatchProcessor({ ...deps, onCommitted: outcomePublisher(r.redis, config.queuePrefix, logger) });
+  const processFunction = createProcessFunction(deps);
   return {
     ...deps,
     redis: r.redis,
-    processBatch,
+    processBatch: processFunction.processBatch,
     ingest: createIngestApp(deps),
-    process: createProcessApp({ ...deps, processBatch }),
+    process: processFunction.app,
     stats: createStatsApp(deps),
-    startPoller: (workers = 2) => startPoller({ ...deps, processBatch }, workers),
+    startPoller: (workers = 2) => processFunction.startPoller(workers),
     cleanup: async () => {
       await r.cleanup();
       await database.drop();

@@ -1,26 +1,38 @@
--- Claim the oldest messages as one batch: move them from the queue's tail into
--- the batch's processing list and lease the batch, all at once.
+-- Claim the oldest messages as one batch (a claim): move them from the queue's
+-- tail into the claim's processing list and lease it, all at once.
+-- A message that was claimed before without an acknowledgement (attempts > 0) is
+-- claimed alone: if it is what kills workers, only it climbs towards MAX_ATTEMPTS,
+-- and its innocent neighbours of the first claim are not parked with it.
 -- The tail is read in growing windows rather than BATCH_MAX_MESSAGES items at
 -- once: copying hundreds of large messages into Lua to keep the few that fill
 -- the event limit made claims slow under a backlog, and Redis runs nothing else
 -- meanwhile (ingest's pushes wait behind a slow claim).
--- KEYS[1] queue list, KEYS[2] processing list of the new batch, KEYS[3] leases zset
+-- KEYS[1] queue list, KEYS[2] processing list of the new claim, KEYS[3] leases zset,
+-- KEYS[4] attempts hash
 -- ARGV[1] max messages, ARGV[2] max events (at least one message is taken),
--- ARGV[3] lease ms, ARGV[4] batch id
+-- ARGV[3] lease ms, ARGV[4] claim id
 -- Returns the claimed messages, oldest first (empty when the queue is empty).
-local maxMessages, maxEvents = tonumber(ARGV[1]), tonumber(ARGV[2])
+local maxMessages = whole(ARGV[1], 'max messages')
+local maxEvents = whole(ARGV[2], 'max events')
+local leaseMs = whole(ARGV[3], 'lease ms')
 local claimed, events, read, window = {}, 0, 0, 8
 while true do
   local items = redis.call('LRANGE', KEYS[1], -(read + window), -(read + 1))
   local full = false
   for i = #items, 1, -1 do
-    local count = tonumber(string.match(items[i], '^(%d+)|')) or 0
-    if #claimed >= maxMessages or (#claimed > 0 and events + count > maxEvents) then
+    local count, id = headerOf(items[i])
+    count = count or 0
+    local retried = id ~= nil and redis.call('HEXISTS', KEYS[4], id) == 1
+    if #claimed >= maxMessages or (#claimed > 0 and (retried or events + count > maxEvents)) then
       full = true
       break
     end
     claimed[#claimed + 1] = items[i]
     events = events + count
+    if retried then
+      full = true
+      break
+    end
   end
   read = read + #items
   if full or #items < window then
@@ -34,5 +46,5 @@ end
 redis.call('LTRIM', KEYS[1], 0, -#claimed - 1)
 redis.call('RPUSH', KEYS[2], unpack(claimed))
 local now = redis.call('TIME')
-redis.call('ZADD', KEYS[3], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[3]), ARGV[4])
+redis.call('ZADD', KEYS[3], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + leaseMs, ARGV[4])
 return claimed

@@ -3,11 +3,10 @@
 -- KEYS[1] queue list, KEYS[2] counters hash
 -- ARGV[1] message, ARGV[2] its event count, ARGV[3] max pending events
 -- Returns the pending count after the push, or -1 when the push would pass the limit.
-local n = tonumber(ARGV[2])
-local pending = tonumber(redis.call('HGET', KEYS[2], 'pending') or '0')
-if pending + n > tonumber(ARGV[3]) then
-  return -1
+local n = whole(ARGV[2], 'event count')
+local maxPending = whole(ARGV[3], 'max pending')
+local pending = admit(KEYS[2], n, maxPending)
+if pending >= 0 then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
 end
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[2], 'received', n)
-return redis.call('HINCRBY', KEYS[2], 'pending', n)
+return pending

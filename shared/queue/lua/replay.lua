@@ -4,15 +4,15 @@
 -- ARGV[1] the dead-letter record (as listed), ARGV[2] the message to queue, ARGV[3] its event count,
 -- ARGV[4] the parked message's id, whose attempts to forget ('' when it has none)
 -- Returns 1 when replayed, 0 when the record was no longer there.
+local n = whole(ARGV[3], 'event count')
+counterOf(KEYS[3], 'dead_lettered')
+counterOf(KEYS[3], 'pending')
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
   return 0
 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
-local n = tonumber(ARGV[3])
-if n > 0 then
-  redis.call('HINCRBY', KEYS[3], 'dead_lettered', -n)
-  redis.call('HINCRBY', KEYS[3], 'pending', n)
-end
+add(KEYS[3], 'dead_lettered', -n)
+add(KEYS[3], 'pending', n)
 if ARGV[4] ~= '' then
   redis.call('HDEL', KEYS[4], ARGV[4])
 end
