@@ -1,8 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Redis } from 'ioredis';
 import { loadConfigOrExit, type Config } from '../config/config.ts';
-import { redactUrl } from '../config/redact-url.ts';
 import { createDb, type Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { logRefused } from '../http/error-handler.ts';
@@ -10,7 +8,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { watchQueue } from '../metrics/queue-gauges.ts';
 import { EventQueue } from '../queue/queue.ts';
-import { createRedis, readyWithin } from '../queue/redis.ts';
+import { createRedisClient, readyWithin, redisTarget, type RedisClient } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
@@ -21,7 +19,7 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
-} & (Needs['redis'] extends true ? { redis: Redis; queue: EventQueue } : unknown) &
+} & (Needs['redis'] extends true ? { redis: RedisClient; queue: EventQueue } : unknown) &
   (Needs['db'] extends true ? { db: Db } : unknown);
 
 export type Running = { fetch: (request: Request) => Response | Promise<Response>; onStop?: () => Promise<void> };
@@ -87,7 +85,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   const logger = createLogger(name, config.logLevel);
   const metrics = createMetrics(name);
 
-  const redis = needs.redis ? createRedis(config.redisUrl, name) : undefined;
+  const redis = needs.redis ? createRedisClient(config, name) : undefined;
   let redisDown = false;
   redis?.on('error', (error) => {
     if (!redisDown) logger.warn({ err: String(error) }, 'Redis connection lost; reconnecting');
@@ -99,7 +97,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   });
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
 
-  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redactUrl(config.redisUrl) }, 'Redis is not reachable yet; starting anyway');
+  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redisTarget(config) }, 'Redis is not reachable yet; starting anyway');
   if (db) await migrateWhenReachable(db, logger, config.databaseUrl);
 
   const resources = {
