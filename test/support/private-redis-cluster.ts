@@ -15,11 +15,15 @@ export type ClusterNode = {
   port: number;
   /** SIGKILL, as a crash: the node's replica (if any) is promoted once the others notice. */
   kill: () => Promise<void>;
+  /** SIGSTOP / SIGCONT: a node that hangs (a replica that falls behind), then goes on. */
+  pause: () => void;
+  resume: () => void;
 };
 
 /** Asks one node a question with a short-lived client; null when it does not answer. */
 async function ask(port: number, ...command: [string, ...string[]]): Promise<string | null> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // A node that hangs (SIGSTOP) accepts the connection but never answers: the command times out.
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000, commandTimeout: 1_000 });
   client.on('error', () => undefined); // a node that is starting or gone: the caller polls again
   try {
     await client.connect();
@@ -68,6 +72,8 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
         child.kill('SIGKILL');
         await exited;
       },
+      pause: () => child.kill('SIGSTOP'),
+      resume: () => child.kill('SIGCONT'),
     };
   }
 
@@ -109,24 +115,36 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
     throw new Error(`no live node names the master of ${key}`);
   }
 
+  /** The replica that follows `master`, as the replicas say. */
+  async function replicaOf(master: ClusterNode): Promise<ClusterNode> {
+    for (const node of nodes) {
+      const replication = (await ask(node.port, 'info', 'replication')) ?? '';
+      if (replication.includes('role:slave') && replication.includes(`master_port:${master.port}\r\n`)) return node;
+    }
+    throw new Error(`no replica follows the master on ${master.port}`);
+  }
+
   return {
     nodes,
+    replicaOf,
     /** The value of REDIS_CLUSTER_NODES for this cluster. */
     nodesEnv: nodes.map((n) => `${n.host}:${n.port}`).join(','),
     masterOf,
     /**
-     * SIGKILLs the master of `key`'s slot and waits, up to `timeoutMs`, until its
-     * replica has taken over and every live node says `cluster_state:ok` again.
+     * SIGKILLs the master of `key`'s slot (then runs `afterKill`) and waits, up to
+     * `timeoutMs`, until its replica has taken over and every live node says
+     * `cluster_state:ok` again.
      */
-    failover: async (key: string, timeoutMs = 30_000) => {
+    failover: async (key: string, options: { afterKill?: () => void; timeoutMs?: number } = {}) => {
       const old = await masterOf(key);
       await old.kill();
+      options.afterKill?.();
       const promoted = await waitFor(async () => {
         const now = await masterOf(key);
         if (now.port === old.port) return null;
         const answers = await Promise.all(nodes.filter((n) => n !== old).map((n) => ask(n.port, 'cluster', 'info')));
         return answers.every((a) => a?.includes('cluster_state:ok')) ? now : null;
-      }, { timeoutMs, what: `a replica to take over from the master on ${old.port}` });
+      }, { timeoutMs: options.timeoutMs ?? 30_000, what: `a replica to take over from the master on ${old.port}` });
       return { killed: old, promoted };
     },
     destroy: async () => {
