@@ -17,7 +17,11 @@ import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dashboardPage } from './dashboard/dashboard-page.ts';
 
-export type StatsDeps = { config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
+export type StatsDeps = {
+  config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness;
+  /** Where GET /events reads (DATABASE_READ_URL, a replica that may lag); the counters stay on `db`. Default: `db`. */
+  readDb?: Db;
+};
 
 const MAX_PAGE = 1000;
 
@@ -31,7 +35,7 @@ async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Prom
 }
 
 /** The stats function: the counters of the contract, the stored events, and what operators look at. */
-export function createStatsApp({ config, db, queue, logger, metrics, readiness }: StatsDeps) {
+export function createStatsApp({ config, db, queue, logger, metrics, readiness, readDb = db }: StatsDeps) {
   const topicRule = eventSchema(config.limits).entries.topic;
   const EventsQuery = v.object({
     topic: v.optional(topicRule),
@@ -69,7 +73,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
       const { topic, limit, after } = parsed.output;
       const afterSeq = after === undefined ? '0' : decodeCursor(after);
       if (afterSeq === null) throw invalidQuery('after is not a cursor this service gave out');
-      const page = await from('postgres', listEvents(db, { topic, afterSeq, limit }));
+      const page = await from('postgres', listEvents(readDb, { topic, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
     // For the dashboard: it answers while a dependency is down, so the page can say which one.

@@ -20,7 +20,7 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
   metrics: Metrics;
   readiness: Readiness;
 } & (Needs['redis'] extends true ? { redis: RedisClient; queue: EventQueue } : unknown) &
-  (Needs['db'] extends true ? { db: Db } : unknown);
+  (Needs['db'] extends true ? { db: Db; readDb: Db } : unknown);
 
 export type Running = { fetch: (request: Request) => Response | Promise<Response>; onStop?: () => Promise<void> };
 
@@ -96,15 +96,17 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
     redisDown = false;
   });
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
+  // Reads that may lag (GET /events) go to DATABASE_READ_URL when it names another server; never migrated.
+  const readDb = db && config.databaseReadUrl !== config.databaseUrl ? createDb(config.databaseReadUrl, config.dbPoolSize, `aggregator-${name}-reads`) : db;
 
   if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redisTarget(config) }, 'Redis is not reachable yet; starting anyway');
   if (db) await migrateWhenReachable(db, logger, config.databaseUrl);
 
   const resources = {
     config, logger, metrics,
-    readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}) }),
+    readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}), ...(readDb !== db ? { readDb } : {}) }),
     ...(redis ? { redis, queue: new EventQueue(redis, config.queuePrefix) } : {}),
-    ...(db ? { db } : {}),
+    ...(db ? { db, readDb } : {}),
   } as unknown as Resources<Needs>;
   if ('queue' in resources) watchQueue(metrics, resources.queue as EventQueue);
   const running = await start(resources);
@@ -135,7 +137,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
       running.onStop?.(),
     ]);
     // A client stuck in a statement would hold the pool open: close what closes in time, then go.
-    await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
+    await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy(), readDb !== db ? readDb?.destroy() : undefined]), Math.min(2_000, config.shutdownTimeoutMs / 4));
     logger.info('Stopped');
     process.exit(0);
   }
