@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedCounts, planRun } from '../../loadtest/lib/events.js';
 import { countEvents } from '../../shared/db/event.repository.ts';
@@ -62,6 +63,36 @@ describe('the queue on a Redis Cluster', () => {
         expect((await cluster.masterOf(key)).port).toBe(owner.port);
       }
     } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('the cluster client never sends a command twice', () => {
+  it('rejects a command whose node connection drops before the reply, instead of resending it to the slot', async () => {
+    const redis = createRedisCluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })), 'resend-test');
+    redis.on('error', () => undefined);
+    const queue = new EventQueue(redis, `resend-${randomBytes(4).toString('hex')}`);
+    const master = await cluster.masterOf(queue.keys.queue);
+    const admin = new Redis({ host: master.host, port: master.port });
+    try {
+      expect(await readyWithin(redis, 10_000)).toBe(true);
+      await queue.counters(); // the scripts' connection to the master is open
+      // Writes pause on the master: the enqueue arrives and waits there; then its connection is cut.
+      await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+      const enqueued = queue.enqueue({ id: 'once', events: [ev('once')] }, 100).then((r) => r, (e: Error) => e);
+      const blocked = await waitFor(async () => {
+        const clients = String(await admin.call('CLIENT', 'LIST')).split('\n');
+        return clients.find((line) => line.includes('name=resend-test') && / flags=\S*b/.test(line));
+      }, { timeoutMs: 5_000, what: 'the enqueue waiting on the paused master' });
+      await admin.call('CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(blocked)![1]!);
+      // ioredis cannot know whether a cut command ran: it must fail, not run again on a new connection.
+      expect(await enqueued).toBeInstanceOf(Error);
+      await admin.call('CLIENT', 'UNPAUSE');
+      expect(await admin.llen(queue.keys.queue)).toBe(0);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
       redis.disconnect();
     }
   });
