@@ -78,6 +78,8 @@ describe('loadConfig', () => {
     ]);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://redis-0:6379' }, none)).toThrow(/REDIS_CLUSTER_NODES: must be host:port/);
     expect(() => loadConfig({ REDIS_MIN_REPLICAS_ACK: '-1' }, none)).toThrow(/REDIS_MIN_REPLICAS_ACK/);
+    writeFileSync(join(dir, 'redis-password'), 's3cret\n');
+    expect(loadConfig({ REDIS_PASSWORD_FILE: join(dir, 'redis-password') }, none).redisPassword).toBe('s3cret');
   });
 
   it('reads events from DATABASE_URL unless DATABASE_READ_URL names a replica', () => {

@@ -46,6 +46,8 @@ const EnvSchema = v.object({
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),
   // Set: Redis is a cluster, reached through these nodes, and REDIS_URL is not used.
   REDIS_CLUSTER_NODES: clusterNodes,
+  // The cluster's password (AUTH); a REDIS_URL carries its own. A secret: also REDIS_PASSWORD_FILE.
+  REDIS_PASSWORD: v.optional(v.string()),
   // How many replicas must have a message before ingest answers 202 (Redis WAIT); 0: the master's word is enough.
   REDIS_MIN_REPLICAS_ACK: int(0, 0, 16),
   REDIS_REPLICA_ACK_TIMEOUT_MS: int(1_000, 1, 60_000),
@@ -88,6 +90,8 @@ export type Config = Readonly<{
   redisUrl: string;
   /** Empty unless Redis is a cluster (REDIS_CLUSTER_NODES). */
   redisClusterNodes: readonly Readonly<{ host: string; port: number }>[];
+  /** The cluster nodes' password, when they want one. */
+  redisPassword: string | undefined;
   redisMinReplicasAck: number;
   redisReplicaAckTimeoutMs: number;
   databaseUrl: string;
@@ -128,7 +132,7 @@ export class ConfigError extends Error {
 const OPENFAAS_SECRETS_DIR = '/var/openfaas/secrets';
 
 // Secret variables and the OpenFaaS secret that can hold each instead.
-const SECRETS = { INGEST_API_KEYS: 'ingest-api-keys', READ_API_KEYS: 'read-api-keys' } as const;
+const SECRETS = { INGEST_API_KEYS: 'ingest-api-keys', READ_API_KEYS: 'read-api-keys', REDIS_PASSWORD: 'redis-password' } as const;
 
 function readSecret(path: string, missingIsUnset: boolean): string | undefined {
   try {
@@ -192,6 +196,7 @@ export function loadConfig(
     port: e.PORT,
     redisUrl: e.REDIS_URL,
     redisClusterNodes: Object.freeze(e.REDIS_CLUSTER_NODES.map((node) => Object.freeze(node))),
+    redisPassword: e.REDIS_PASSWORD?.trim(),
     redisMinReplicasAck: e.REDIS_MIN_REPLICAS_ACK,
     redisReplicaAckTimeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS,
     databaseUrl: e.DATABASE_URL,

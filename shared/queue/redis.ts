@@ -35,12 +35,15 @@ export function createRedis(url: string, connectionName: string): Redis {
  *
  * @example const cluster = createRedisCluster([{ host: 'redis-0', port: 6379 }], 'ingest')
  */
-export function createRedisCluster(nodes: Config['redisClusterNodes'], connectionName: string): Cluster {
+export function createRedisCluster(nodes: Config['redisClusterNodes'], connectionName: string, password?: string): Cluster {
   return new Cluster(nodes.map((n) => ({ ...n })), {
     enableOfflineQueue: false,
     retryDelayOnFailover: 0,
     clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
-    redisOptions: { connectionName, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, connectTimeout: 2_000 },
+    redisOptions: {
+      connectionName, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, connectTimeout: 2_000,
+      ...(password === undefined ? {} : { password }),
+    },
   });
 }
 
@@ -49,8 +52,10 @@ export function createRedisCluster(nodes: Config['redisClusterNodes'], connectio
  *
  * @example const redis = createRedisClient(config, 'stats')
  */
-export function createRedisClient(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>, connectionName: string): RedisClient {
-  return config.redisClusterNodes.length > 0 ? createRedisCluster(config.redisClusterNodes, connectionName) : createRedis(config.redisUrl, connectionName);
+export function createRedisClient(config: Pick<Config, 'redisUrl' | 'redisClusterNodes' | 'redisPassword'>, connectionName: string): RedisClient {
+  return config.redisClusterNodes.length > 0
+    ? createRedisCluster(config.redisClusterNodes, connectionName, config.redisPassword)
+    : createRedis(config.redisUrl, connectionName);
 }
 
 /** Where the client connects, for logs: the URL, or the cluster's nodes. */

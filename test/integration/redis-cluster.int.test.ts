@@ -15,13 +15,19 @@ import { publishPlan } from '../support/publisher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 
-// The queue and the functions on a Redis Cluster of three masters. Every queue key carries the one
-// hash tag `{prefix}`, so each Lua script touches one slot, on one master: the scripts run unchanged.
+// The queue and the functions on a Redis Cluster of three masters that want a password. Every queue key
+// carries the one hash tag `{prefix}`, so each Lua script touches one slot, on one master: the scripts run unchanged.
 const run = promisify(execFile);
+const PASSWORD = 'cluster-secret';
 let cluster: PrivateRedisCluster;
+const clusterClient = (name: string) => {
+  const client = createRedisCluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })), name, PASSWORD);
+  client.on('error', () => undefined);
+  return client;
+};
 
 beforeAll(async () => {
-  cluster = await startRedisCluster();
+  cluster = await startRedisCluster({ password: PASSWORD });
 }, 60_000);
 afterAll(async () => cluster?.destroy());
 
@@ -29,8 +35,7 @@ const ev = (id: string) => event({ topic: 'cluster', event_id: id }) as QueueMes
 
 describe('the queue on a Redis Cluster', () => {
   it('enqueues, claims, acknowledges, parks, reaps and replays, all keys on the one master of its slot', async () => {
-    const redis = createRedisCluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })), 'queue-test');
-    redis.on('error', () => undefined);
+    const redis = clusterClient('queue-test');
     try {
       // No offline queue: a command before the client knows the slots is refused, not held.
       expect(await readyWithin(redis, 10_000)).toBe(true);
@@ -70,11 +75,10 @@ describe('the queue on a Redis Cluster', () => {
 
 describe('the cluster client never sends a command twice', () => {
   it('rejects a command whose node connection drops before the reply, instead of resending it to the slot', async () => {
-    const redis = createRedisCluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })), 'resend-test');
-    redis.on('error', () => undefined);
+    const redis = clusterClient('resend-test');
     const queue = new EventQueue(redis, `resend-${randomBytes(4).toString('hex')}`);
     const master = await cluster.masterOf(queue.keys.queue);
-    const admin = new Redis({ host: master.host, port: master.port });
+    const admin = new Redis({ host: master.host, port: master.port, password: PASSWORD });
     try {
       expect(await readyWithin(redis, 10_000)).toBe(true);
       await queue.counters(); // the scripts' connection to the master is open
@@ -106,7 +110,7 @@ describe('the functions on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('redis_cluster');
     // REDIS_URL names nothing that answers: everything must go through the cluster.
-    env = { DATABASE_URL: database.url, REDIS_CLUSTER_NODES: cluster.nodesEnv, REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: `pipe-${randomBytes(4).toString('hex')}` };
+    env = { DATABASE_URL: database.url, REDIS_CLUSTER_NODES: cluster.nodesEnv, REDIS_PASSWORD: PASSWORD, REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: `pipe-${randomBytes(4).toString('hex')}` };
     functions = await Promise.all(['ingest', 'process', 'stats'].map((name) => startFunction(`functions/${name}/server.ts`, env)));
   }, 90_000);
   afterAll(async () => {

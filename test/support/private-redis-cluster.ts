@@ -21,9 +21,9 @@ export type ClusterNode = {
 };
 
 /** Asks one node a question with a short-lived client; null when it does not answer. */
-async function ask(port: number, ...command: [string, ...string[]]): Promise<string | null> {
+async function ask(port: number, password: string | undefined, ...command: [string, ...string[]]): Promise<string | null> {
   // A node that hangs (SIGSTOP) accepts the connection but never answers: the command times out.
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000, commandTimeout: 1_000 });
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000, commandTimeout: 1_000, ...(password ? { password } : {}) });
   client.on('error', () => undefined); // a node that is starting or gone: the caller polls again
   try {
     await client.connect();
@@ -41,12 +41,14 @@ async function ask(port: number, ...command: [string, ...string[]]): Promise<str
  * `redis-cli --cluster create`, ready once every node says `cluster_state:ok`
  * (and every replica has its link to its master up). AOF with `appendfsync
  * always`, as production runs it; a node timeout of 1 s, so a killed master's
- * replica takes over within seconds.
+ * replica takes over within seconds. With `password`, every node wants it (AUTH).
  *
  * @example const c = await startRedisCluster({ replicas: 1 }); process.env.REDIS_CLUSTER_NODES = c.nodesEnv
  */
-export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
+export async function startRedisCluster(options: { replicas?: 0 | 1; password?: string } = {}) {
   const replicas = options.replicas ?? 0;
+  const { password } = options;
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const dir = mkdtempSync(join(tmpdir(), 'agg-redis-cluster-'));
   const children: ChildProcess[] = [];
 
@@ -59,11 +61,11 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
       // A replica may take over however long it was cut off: the test wants the failover, not a stuck cluster.
       '--cluster-replica-validity-factor', '0',
       '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--appendfilename', `aof-${port}`, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always',
+      '--appendonly', 'yes', '--appendfsync', 'always', ...auth,
     ], { stdio: 'ignore' });
     children.push(child);
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    await waitFor(async () => (await ask(port, 'ping')) === 'PONG', { timeoutMs: 15_000, what: `cluster node on ${port}` });
+    await waitFor(async () => (await ask(port, password, 'ping')) === 'PONG', { timeoutMs: 15_000, what: `cluster node on ${port}` });
     return {
       host: '127.0.0.1',
       port,
@@ -81,11 +83,11 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
   try {
     for (let i = 0; i < 3 * (1 + replicas); i++) nodes.push(await startNode());
     const addresses = nodes.map((n) => `${n.host}:${n.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await run('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     await waitFor(async () => {
       for (const node of nodes) {
-        if (!(await ask(node.port, 'cluster', 'info'))?.includes('cluster_state:ok')) return false;
-        const replication = (await ask(node.port, 'info', 'replication')) ?? '';
+        if (!(await ask(node.port, password, 'cluster', 'info'))?.includes('cluster_state:ok')) return false;
+        const replication = (await ask(node.port, password, 'info', 'replication')) ?? '';
         if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
       }
       return true;
@@ -99,9 +101,9 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
   /** The node that is master of `key`'s slot now, as the live nodes say (a failed master is not one). */
   async function masterOf(key: string): Promise<ClusterNode> {
     for (const node of nodes) {
-      const slot = await ask(node.port, 'cluster', 'keyslot', key);
+      const slot = await ask(node.port, password, 'cluster', 'keyslot', key);
       if (slot === null) continue;
-      const owner = (await ask(node.port, 'cluster', 'nodes'))?.split('\n').find((line) => {
+      const owner = (await ask(node.port, password, 'cluster', 'nodes'))?.split('\n').find((line) => {
         const [, , flags = '', , , , , , ...ranges] = line.split(' ');
         return flags.includes('master') && !flags.includes('fail') && ranges.some((range) => {
           const [from, to = from] = range.split('-').map(Number);
@@ -118,7 +120,7 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
   /** The replica that follows `master`, as the replicas say. */
   async function replicaOf(master: ClusterNode): Promise<ClusterNode> {
     for (const node of nodes) {
-      const replication = (await ask(node.port, 'info', 'replication')) ?? '';
+      const replication = (await ask(node.port, password, 'info', 'replication')) ?? '';
       if (replication.includes('role:slave') && replication.includes(`master_port:${master.port}\r\n`)) return node;
     }
     throw new Error(`no replica follows the master on ${master.port}`);
@@ -142,7 +144,7 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}) {
       const promoted = await waitFor(async () => {
         const now = await masterOf(key);
         if (now.port === old.port) return null;
-        const answers = await Promise.all(nodes.filter((n) => n !== old).map((n) => ask(n.port, 'cluster', 'info')));
+        const answers = await Promise.all(nodes.filter((n) => n !== old).map((n) => ask(n.port, password, 'cluster', 'info')));
         return answers.every((a) => a?.includes('cluster_state:ok')) ? now : null;
       }, { timeoutMs: options.timeoutMs ?? 30_000, what: `a replica to take over from the master on ${old.port}` });
       return { killed: old, promoted };
