@@ -16,10 +16,12 @@ beforeAll(async () => {
   primary = await startPrivatePostgres();
   replica = await startStreamingReplica(primary);
   const env = { DATABASE_URL: primary.url, DATABASE_READ_URL: replica.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix };
-  // The process function migrates the primary first: stats then finds the schema there and on the replica.
-  processFn = await startFunction('functions/process/server.ts', { ...env, DATABASE_READ_URL: '' });
-  stats = await startFunction('functions/stats/server.ts', env);
-}, 90_000);
+  // Both migrate the primary (under the Migrator's lock); the replica gets the schema by streaming.
+  [processFn, stats] = await Promise.all([
+    startFunction('functions/process/server.ts', { ...env, DATABASE_READ_URL: '' }),
+    startFunction('functions/stats/server.ts', env),
+  ]);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([processFn, stats].map((f) => f?.kill()));
