@@ -21,14 +21,12 @@ const answers = async (probe: () => Promise<unknown>): Promise<boolean> => {
  *
  * @example readinessOf({ redis, db })
  */
-export function readinessOf(deps: { redis?: RedisClient; db?: Db; readDb?: Db }): Readiness {
+export function readinessOf(deps: { redis?: RedisClient; db?: Db }): Readiness {
   return async () => {
     const checks: Array<Promise<[string, boolean]>> = [];
-    const { redis, db, readDb } = deps;
+    const { redis, db } = deps;
     if (redis) checks.push(answers(() => redis.ping()).then((up) => ['redis', up]));
     if (db) checks.push(answers(() => sql`select 1`.execute(db)).then((up) => ['postgres', up]));
-    // Given only when GET /events reads elsewhere (DATABASE_READ_URL).
-    if (readDb) checks.push(answers(() => sql`select 1`.execute(readDb)).then((up) => ['postgres_read', up]));
     return Object.fromEntries(await Promise.all(checks));
   };
 }

@@ -97,6 +97,8 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   });
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
   // Reads that may lag (GET /events) go to DATABASE_READ_URL when it names another server; never migrated.
+  // Its pool connects at the first read only, so functions that never list events never reach it, and
+  // readiness leaves it out: a replica down fails GET /events (503), not the function's other routes.
   const readDb = db && config.databaseReadUrl !== config.databaseUrl ? createDb(config.databaseReadUrl, config.dbPoolSize, `aggregator-${name}-reads`) : db;
 
   if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redisTarget(config) }, 'Redis is not reachable yet; starting anyway');
@@ -104,7 +106,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
 
   const resources = {
     config, logger, metrics,
-    readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}), ...(readDb !== db ? { readDb } : {}) }),
+    readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}) }),
     ...(redis ? { redis, queue: new EventQueue(redis, config.queuePrefix) } : {}),
     ...(db ? { db, readDb } : {}),
   } as unknown as Resources<Needs>;
