@@ -12,6 +12,8 @@ export { ZeroSetupError } from './zero-setup-error.ts';
 export type ZeroSetupEnv = {
   DATABASE_URL?: string | undefined;
   REDIS_URL?: string | undefined;
+  /** A Redis Cluster given instead of REDIS_URL: nothing to start. */
+  REDIS_CLUSTER_NODES?: string | undefined;
   /** Where started servers keep their data; default `.data` in the working directory. */
   DATA_DIR?: string | undefined;
   /** Where a local PostgreSQL would answer, default 127.0.0.1:5432 (the default DATABASE_URL's). */
@@ -44,7 +46,7 @@ export async function zeroSetup(env: ZeroSetupEnv, logger: Logger): Promise<Zero
   const redisAt = env.ZERO_SETUP_PROBE_REDIS || '127.0.0.1:6379';
   const [needPostgres, needRedis] = await Promise.all([
     given(env.DATABASE_URL) ? false : answers(env.ZERO_SETUP_PROBE_PG || '127.0.0.1:5432').then((up) => !up),
-    given(env.REDIS_URL) ? false : answers(redisAt).then((up) => !up),
+    given(env.REDIS_URL) || given(env.REDIS_CLUSTER_NODES) ? false : answers(redisAt).then((up) => !up),
   ]);
   // Decided before anything starts, so a missing Redis leaves nothing behind.
   const redisServer = needRedis ? await findRedisServer(env.PATH) : null;

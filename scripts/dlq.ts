@@ -1,11 +1,11 @@
 // `npm run dlq -- list | replay | drop`: look at dead letters, put them back in the queue, or delete them.
-// Reaches the Redis of REDIS_URL under QUEUE_PREFIX, as the functions do.
+// Reaches the Redis of REDIS_URL (or the cluster of REDIS_CLUSTER_NODES) under QUEUE_PREFIX, as the functions do.
 import { localServers } from '../runner/local-servers.ts';
 import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
 import { decodeMessage } from '../shared/queue/message.ts';
 import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
-import { createRedis, readyWithin } from '../shared/queue/redis.ts';
+import { createRedisClient, readyWithin, redisTarget } from '../shared/queue/redis.ts';
 
 const USAGE = `usage: npm run dlq -- <command> [ids...] [--all]
   list                   the dead letters, newest first, each with its id
@@ -21,10 +21,10 @@ const [command, ...ids] = positionals;
 
 // The Redis a running `npm start` started, unless REDIS_URL names one.
 const config = loadConfigOrExit({ ...process.env, ...localServers(process.env) });
-const redis = createRedis(config.redisUrl, 'dlq');
+const redis = createRedisClient(config, 'dlq');
 redis.on('error', () => undefined); // an unreachable Redis is reported below, in one line
 if (!(await readyWithin(redis, 5_000))) {
-  console.error(`Redis does not answer at ${config.redisUrl}`);
+  console.error(`Redis does not answer at ${redisTarget(config)}`);
   process.exit(1);
 }
 const queue = new EventQueue(redis, config.queuePrefix);

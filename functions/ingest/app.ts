@@ -14,6 +14,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
 import { OutcomeWaiter, type EventStatus, type PendingOutcome } from '../../shared/queue/outcomes.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
+import { confirmReplicated } from './replica-ack.ts';
 
 export type IngestDeps = {
   config: Config; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness;
@@ -32,7 +33,8 @@ const statusCount = (results: EventStatus[], status: EventStatus) => results.fil
 
 /**
  * The ingest function: validates a request's events, all or none, and pushes
- * them as one queue message; 202 only once Redis has it. With `?wait=true` it
+ * them as one queue message; 202 only once Redis has it (and, with
+ * REDIS_MIN_REPLICAS_ACK, that many of its replicas). With `?wait=true` it
  * then waits, up to WAIT_TIMEOUT_MS, to answer 200 with what became of each event.
  */
 export function createIngestApp({ config, queue, logger, metrics, readiness, outcomes = new OutcomeWaiter(queue.redis, queue.prefix) }: IngestDeps) {
@@ -55,6 +57,15 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
     if (outcome === 'full') {
       await pending?.cancel();
       throw backpressure(1);
+    }
+    if (config.redisMinReplicasAck > 0) {
+      try {
+        await confirmReplicated(queue.redis, queue.keys.queue, config.redisMinReplicasAck, config.redisReplicaAckTimeoutMs);
+      } catch (error) {
+        await pending?.cancel();
+        logger.warn({ batch_id: batchId, events: events.length, err: String(error) }, 'Not confirmed by Redis replicas; answered 503');
+        throw error;
+      }
     }
     metrics.eventsAccepted.inc(events.length);
     metrics.eventsReceived.inc(events.length);

@@ -17,7 +17,11 @@ import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from
 import { dashboardPage } from './dashboard/dashboard-page.ts';
 import { eventsQuery, statsQuery } from './query.ts';
 
-export type StatsDeps = { config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness };
+export type StatsDeps = {
+  config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness;
+  /** Where GET /events reads (DATABASE_READ_URL, a replica that may lag); the counters stay on `db`. Default: `db`. */
+  readDb?: Db;
+};
 
 /** Reads that fail because a dependency is away answer 503, naming it. */
 async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Promise<T> {
@@ -29,7 +33,7 @@ async function from<T>(dependency: 'redis' | 'postgres', read: Promise<T>): Prom
 }
 
 /** The stats function: the counters of the contract, the stored events, and what operators look at. */
-export function createStatsApp({ config, db, queue, logger, metrics, readiness }: StatsDeps) {
+export function createStatsApp({ config, db, queue, logger, metrics, readiness, readDb = db }: StatsDeps) {
   const eventsParameters = eventsQuery(config.limits);
 
   const requireKey = apiKey(config.readApiKeys);
@@ -72,7 +76,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness }
       const { after, limit, order, event_id: eventId, ...filter } = parseQuery(eventsParameters, c.req.queries());
       const afterSeq = after === undefined ? null : decodeCursor(after);
       if (afterSeq === null && after !== undefined) throw invalidQuery('after is not a cursor this service gave out', 'after');
-      const page = await from('postgres', listEvents(db, { ...filter, eventId, order, afterSeq, limit }));
+      const page = await from('postgres', listEvents(readDb, { ...filter, eventId, order, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
     // For the dashboard: it answers while a dependency is down, so the page can say which one.

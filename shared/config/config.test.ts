@@ -71,6 +71,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }, none).host).toBe('0.0.0.0');
   });
 
+  it('reads a Redis Cluster as host:port nodes, and refuses a URL there', () => {
+    expect(defaultConfig().redisClusterNodes).toEqual([]);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-0:6379, 10.0.0.2:7000' }, none).redisClusterNodes).toEqual([
+      { host: 'redis-0', port: 6379 }, { host: '10.0.0.2', port: 7000 },
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://redis-0:6379' }, none)).toThrow(/REDIS_CLUSTER_NODES: must be host:port/);
+    expect(() => loadConfig({ REDIS_MIN_REPLICAS_ACK: '-1' }, none)).toThrow(/REDIS_MIN_REPLICAS_ACK/);
+    writeFileSync(join(dir, 'redis-password'), 's3cret\n');
+    expect(loadConfig({ REDIS_PASSWORD_FILE: join(dir, 'redis-password') }, none).redisPassword).toBe('s3cret');
+  });
+
+  it('reads events from DATABASE_URL unless DATABASE_READ_URL names a replica', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://primary/db' }, none).databaseReadUrl).toBe('postgres://primary/db');
+    expect(loadConfig({ DATABASE_URL: 'postgres://primary/db', DATABASE_READ_URL: 'postgres://replica/db' }, none).databaseReadUrl).toBe('postgres://replica/db');
+    expect(() => loadConfig({ DATABASE_READ_URL: 'mysql://replica/db' }, none)).toThrow(/DATABASE_READ_URL: must be a postgres: or postgresql: URL/);
+  });
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', MAX_BODY_BYTES: '0' }, none)).toThrow(/PORT: must be a whole number.*MAX_BODY_BYTES: must be at least 1/);
   });
@@ -86,7 +103,7 @@ describe('loadConfig', () => {
         });
       }
       if (name.endsWith('_URL')) return [`${name.startsWith('REDIS') ? 'redis' : 'postgres'}://example:1/x`];
-      return name === 'LOG_LEVEL' ? ['debug'] : ['k1', '7', '200'];
+      return name === 'LOG_LEVEL' ? ['debug'] : ['k1', '7', '200', '127.0.0.1:7000'];
     };
     const base = JSON.stringify(loadConfig({}, none));
     for (const name of CONFIG_VARIABLES) {

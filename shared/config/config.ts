@@ -15,19 +15,28 @@ const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
     String(fallback),
   );
 
-const url = (fallback: string, schemes: string[]) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.trim(),
-      v.check((s) => URL.canParse(s) && schemes.includes(new URL(s).protocol), `must be a ${schemes.join(' or ')} URL`),
-    ),
-    fallback,
+const urlOf = (schemes: string[]) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.check((s) => URL.canParse(s) && schemes.includes(new URL(s).protocol), `must be a ${schemes.join(' or ')} URL`),
   );
+const url = (fallback: string, schemes: string[]) => v.optional(urlOf(schemes), fallback);
 
 // Keys are separated by commas or whitespace, so a secret file may hold one key a line.
 const splitKeys = (s: string) => s.split(/[\s,]+/).filter((k) => k.length > 0);
 const keyList = v.optional(v.pipe(v.string(), v.transform(splitKeys)), '');
+
+// `host:port,host:port`: the nodes a cluster client first asks for the cluster's layout.
+const clusterNodes = v.optional(
+  v.pipe(
+    v.string(),
+    v.transform((s) => s.split(/[\s,]+/).filter((n) => n.length > 0)),
+    v.check((list) => list.every((n) => /^[^\s:/]+:\d{1,5}$/.test(n) && Number(n.split(':')[1]) <= 65535), 'must be host:port,host:port,...'),
+    v.transform((list) => list.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) }))),
+  ),
+  '',
+);
 
 const EnvSchema = v.object({
   // Loopback unless told otherwise: a laptop's `npm start` is not reachable from the network by accident.
@@ -35,6 +44,15 @@ const EnvSchema = v.object({
   PORT: int(8080, 0, 65535),
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),
+  // Set: Redis is a cluster, reached through these nodes, and REDIS_URL is not used.
+  REDIS_CLUSTER_NODES: clusterNodes,
+  // The cluster's password (AUTH); a REDIS_URL carries its own. A secret: also REDIS_PASSWORD_FILE.
+  REDIS_PASSWORD: v.optional(v.string()),
+  // How many replicas must have a message before ingest answers 202 (Redis WAIT); 0: the master's word is enough.
+  REDIS_MIN_REPLICAS_ACK: int(0, 0, 16),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: int(1_000, 1, 60_000),
+  // Where GET /events reads (a streaming replica); unset: DATABASE_URL.
+  DATABASE_READ_URL: v.optional(urlOf(['postgres:', 'postgresql:'])),
   QUEUE_PREFIX: v.optional(v.pipe(v.string(), v.regex(/^[\w.:-]{1,64}$/, 'must be 1-64 of letters, digits, . _ : -')), 'agg'),
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   // Ingest limits (the contract's event table and request limits).
@@ -72,7 +90,15 @@ export type Config = Readonly<{
   host: string;
   port: number;
   redisUrl: string;
+  /** Empty unless Redis is a cluster (REDIS_CLUSTER_NODES). */
+  redisClusterNodes: readonly Readonly<{ host: string; port: number }>[];
+  /** The cluster nodes' password, when they want one. */
+  redisPassword: string | undefined;
+  redisMinReplicasAck: number;
+  redisReplicaAckTimeoutMs: number;
   databaseUrl: string;
+  /** Where reads that may lag (GET /events) go: DATABASE_READ_URL, else DATABASE_URL. */
+  databaseReadUrl: string;
   queuePrefix: string;
   logLevel: v.InferOutput<typeof EnvSchema>['LOG_LEVEL'];
   limits: Readonly<{
@@ -192,7 +218,12 @@ export function loadConfig(
     host: e.HOST,
     port: e.PORT,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: Object.freeze(e.REDIS_CLUSTER_NODES.map((node) => Object.freeze(node))),
+    redisPassword: e.REDIS_PASSWORD?.trim(),
+    redisMinReplicasAck: e.REDIS_MIN_REPLICAS_ACK,
+    redisReplicaAckTimeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS,
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     limits: Object.freeze({

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import { settledWithin } from '../runtime/backoff.ts';
 import { queueKeys, type QueueKeys } from './queue-keys.ts';
-import { readyWithin } from './redis.ts';
+import { duplicateClient, readyWithin, type RedisClient } from './redis.ts';
 
 // How a publisher that asked to wait (`POST /publish?wait=true`) learns what became of its events,
 // through Redis only: ingest has no PostgreSQL connection.
@@ -44,7 +43,7 @@ const WAITER_KEY_MARGIN_MS = 5_000;
  *
  * @example createBatchProcessor({ ...deps, onCommitted: outcomePublisher(redis, 'agg', logger) })
  */
-export function outcomePublisher(redis: Redis, prefix: string, logger: Logger): OnCommitted {
+export function outcomePublisher(redis: RedisClient, prefix: string, logger: Logger): OnCommitted {
   if (!('aggTellWaiters' in redis)) redis.defineCommand('aggTellWaiters', { lua: script('tell-waiters') });
   const client = redis as unknown as { aggTellWaiters: (numberOfKeys: number, ...args: string[]) => Promise<number> };
   const keys = queueKeys(prefix);
@@ -83,11 +82,11 @@ export class OutcomeWaiter {
   readonly #keys: QueueKeys;
   readonly #channel: string;
   readonly #wakers = new Map<string, () => void>();
-  #subscriber: Redis | null = null;
+  #subscriber: RedisClient | null = null;
   #subscribed = false;
   #closed = false;
 
-  constructor(readonly redis: Redis, prefix: string) {
+  constructor(readonly redis: RedisClient, prefix: string) {
     if (!('aggExpectOutcome' in redis)) redis.defineCommand('aggExpectOutcome', { lua: script('expect-outcome'), numberOfKeys: 2 });
     this.#keys = queueKeys(prefix);
     this.#channel = this.#keys.outcomeChannel(randomUUID());
@@ -149,9 +148,9 @@ export class OutcomeWaiter {
     return true;
   }
 
-  #connect(): Redis {
+  #connect(): RedisClient {
     // A duplicate keeps the client's settings: no offline queue, no resend of unanswered commands.
-    const subscriber = this.redis.duplicate({ connectionName: `${this.redis.options.connectionName ?? 'aggregator'}-outcomes` });
+    const subscriber = duplicateClient(this.redis, 'outcomes');
     subscriber.on('error', () => undefined); // the main client already reports an outage
     subscriber.on('message', (_channel: string, messageId: string) => this.#wakers.get(messageId)?.());
     return subscriber;

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { queueKeys, type QueueKeys } from './queue-keys.ts';
+import type { RedisClient } from './redis.ts';
 
 const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 const PRELUDE = read('prelude');
@@ -58,7 +58,7 @@ export class EventQueue {
   readonly keys: QueueKeys;
   readonly #scripts: Scripts;
 
-  constructor(readonly redis: Redis, readonly prefix: string) {
+  constructor(readonly redis: RedisClient, readonly prefix: string) {
     this.keys = queueKeys(prefix);
     for (const [name, definition] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, definition);

@@ -1,4 +1,9 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { Config } from '../config/config.ts';
+import { redactUrl } from '../config/redact-url.ts';
+
+/** What the queue runs on: one Redis, or a Redis Cluster (every queue key shares one hash tag, so one slot). */
+export type RedisClient = Redis | Cluster;
 
 /**
  * A Redis client that fails fast while Redis is down (no offline queue), so
@@ -21,8 +26,57 @@ export function createRedis(url: string, connectionName: string): Redis {
   });
 }
 
+/**
+ * A Redis Cluster client with createRedis's safety. ioredis follows MOVED, ASK,
+ * TRYAGAIN and CLUSTERDOWN by itself, which is safe: a node that answers so did
+ * not run the command. But by default it also sends again, 100 ms later, a
+ * command whose node connection closed before the reply (`retryDelayOnFailover`),
+ * and that command may have run: 0 turns that off, so it is rejected as with createRedis.
+ *
+ * @example const cluster = createRedisCluster([{ host: 'redis-0', port: 6379 }], 'ingest')
+ */
+export function createRedisCluster(nodes: Config['redisClusterNodes'], connectionName: string, password?: string): Cluster {
+  return new Cluster(nodes.map((n) => ({ ...n })), {
+    enableOfflineQueue: false,
+    retryDelayOnFailover: 0,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
+    redisOptions: {
+      connectionName, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, connectTimeout: 2_000,
+      ...(password === undefined ? {} : { password }),
+    },
+  });
+}
+
+/**
+ * The client the config names: a cluster client with REDIS_CLUSTER_NODES, else one for REDIS_URL.
+ *
+ * @example const redis = createRedisClient(config, 'stats')
+ */
+export function createRedisClient(config: Pick<Config, 'redisUrl' | 'redisClusterNodes' | 'redisPassword'>, connectionName: string): RedisClient {
+  return config.redisClusterNodes.length > 0
+    ? createRedisCluster(config.redisClusterNodes, connectionName, config.redisPassword)
+    : createRedis(config.redisUrl, connectionName);
+}
+
+/** Where the client connects, for logs: the URL, or the cluster's nodes. */
+export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): string {
+  return config.redisClusterNodes.length > 0 ? `cluster ${config.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}` : redactUrl(config.redisUrl);
+}
+
+/**
+ * A second connection with the same settings (no offline queue, no resend) under its own connection name,
+ * for a subscriber: a connection in subscribe mode can send nothing else.
+ */
+export function duplicateClient(client: RedisClient, suffix: string): RedisClient {
+  if (client instanceof Cluster) {
+    const name = client.options.redisOptions?.connectionName ?? 'aggregator';
+    return client.duplicate([], { redisOptions: { connectionName: `${name}-${suffix}` } });
+  }
+  return client.duplicate({ connectionName: `${client.options.connectionName ?? 'aggregator'}-${suffix}` });
+}
+
 /** Resolves once the client is ready, or after `ms` (the caller goes on either way; readiness tells). */
-export function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+export function readyWithin(redis: RedisClient, ms: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(false), ms);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.ts';
 import type { Readiness } from '../http/ops-routes.ts';
+import type { RedisClient } from '../queue/redis.ts';
 
 const within = <T>(ms: number, work: Promise<T>): Promise<T> =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
@@ -21,7 +21,7 @@ const answers = async (probe: () => Promise<unknown>): Promise<boolean> => {
  *
  * @example readinessOf({ redis, db })
  */
-export function readinessOf(deps: { redis?: Redis; db?: Db }): Readiness {
+export function readinessOf(deps: { redis?: RedisClient; db?: Db }): Readiness {
   return async () => {
     const checks: Array<Promise<[string, boolean]>> = [];
     const { redis, db } = deps;

@@ -1,8 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Redis } from 'ioredis';
 import { loadConfigOrExit, type Config } from '../config/config.ts';
-import { redactUrl } from '../config/redact-url.ts';
 import { createDb, type Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { logRefused } from '../http/error-handler.ts';
@@ -10,7 +8,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { watchQueue } from '../metrics/queue-gauges.ts';
 import { EventQueue } from '../queue/queue.ts';
-import { createRedis, readyWithin } from '../queue/redis.ts';
+import { createRedisClient, readyWithin, redisTarget, type RedisClient } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
@@ -21,8 +19,8 @@ export type Resources<Needs extends { redis: boolean; db: boolean }> = {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
-} & (Needs['redis'] extends true ? { redis: Redis; queue: EventQueue } : unknown) &
-  (Needs['db'] extends true ? { db: Db } : unknown);
+} & (Needs['redis'] extends true ? { redis: RedisClient; queue: EventQueue } : unknown) &
+  (Needs['db'] extends true ? { db: Db; readDb: Db } : unknown);
 
 /**
  * What a function runs. On SIGTERM, `onStop` (its background work, such as the
@@ -97,7 +95,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   const logger = createLogger(name, config.logLevel);
   const metrics = createMetrics(name);
 
-  const redis = needs.redis ? createRedis(config.redisUrl, name) : undefined;
+  const redis = needs.redis ? createRedisClient(config, name) : undefined;
   let redisDown = false;
   redis?.on('error', (error) => {
     if (!redisDown) logger.warn({ err: String(error) }, 'Redis connection lost; reconnecting');
@@ -108,15 +106,19 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
     redisDown = false;
   });
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
+  // Reads that may lag (GET /events) go to DATABASE_READ_URL when it names another server; never migrated.
+  // Its pool connects at the first read only, so functions that never list events never reach it, and
+  // readiness leaves it out: a replica down fails GET /events (503), not the function's other routes.
+  const readDb = db && config.databaseReadUrl !== config.databaseUrl ? createDb(config.databaseReadUrl, config.dbPoolSize, `aggregator-${name}-reads`) : db;
 
-  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redactUrl(config.redisUrl) }, 'Redis is not reachable yet; starting anyway');
+  if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redisTarget(config) }, 'Redis is not reachable yet; starting anyway');
   if (db) await migrateWhenReachable(db, logger, config.databaseUrl);
 
   const resources = {
     config, logger, metrics,
     readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}) }),
     ...(redis ? { redis, queue: new EventQueue(redis, config.queuePrefix) } : {}),
-    ...(db ? { db } : {}),
+    ...(db ? { db, readDb } : {}),
   } as unknown as Resources<Needs>;
   if ('queue' in resources) watchQueue(metrics, resources.queue as EventQueue);
   const running = await start(resources);
@@ -147,7 +149,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
       running.onStop?.(),
     ]);
     // A client stuck in a statement would hold the pool open: close what closes in time, then go.
-    await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
+    await settledWithin(Promise.allSettled([redis?.quit(), db?.destroy(), readDb !== db ? readDb?.destroy() : undefined]), Math.min(2_000, config.shutdownTimeoutMs / 4));
     await running.onClosed?.().catch((error: unknown) => logger.error({ err: error }, 'Closing failed'));
     logger.info('Stopped');
     process.exit(0);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { redactUrl } from '../config/redact-url.ts';
 import type { Logger } from '../log/logger.ts';
+import { redisTarget } from '../queue/redis.ts';
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
@@ -18,8 +19,9 @@ export function logStart(logger: Logger, config: Config, listening: { port: numb
     url: `http://${host}:${listening.port}`,
     ingest_key: config.ingestApiKeys.length > 0 ? 'required' : 'open',
     read_key: config.readApiKeys.length > 0 ? 'required' : 'open',
-    ...(listening.redis ? { redis: redactUrl(config.redisUrl) } : {}),
+    ...(listening.redis ? { redis: redisTarget(config) } : {}),
     ...(listening.db ? { postgres: redactUrl(config.databaseUrl) } : {}),
+    ...(listening.db && config.databaseReadUrl !== config.databaseUrl ? { postgres_reads: redactUrl(config.databaseReadUrl) } : {}),
   };
   const open = [line.ingest_key === 'open' ? 'INGEST_API_KEYS' : '', line.read_key === 'open' ? 'READ_API_KEYS' : ''].filter((k) => k !== '');
   if (open.length > 0 && !isLoopback(config.host)) {
