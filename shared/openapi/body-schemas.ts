@@ -101,8 +101,7 @@ export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
       batch_id: { type: ['string', 'null'], description: 'the batch_id ingest answered with; null when the message cannot be read' },
       first_keys: {
         type: 'array',
-        maxItems: 3,
-        description: 'the keys of its first events, to recognise it',
+        description: 'the keys of its first events (at most 3), to recognise it',
         items: object({ topic: { type: 'string' }, event_id: { type: 'string' } }),
       },
       unreadable: { type: ['string', 'null'], description: 'why the parked message cannot be read; null when it can' },
