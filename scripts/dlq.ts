@@ -45,7 +45,7 @@ function describe(letter: ParkedLetter): string {
   const more = view.events > view.first_keys.length && view.unreadable === null ? `, +${view.events - view.first_keys.length} more` : '';
   const keys = view.unreadable === null
     ? view.first_keys.map((k) => `${k.topic}/${k.event_id}`).join(', ') + more
-    : `unreadable (${view.unreadable}): ${JSON.stringify(letter.raw.slice(0, 80))}`;
+    : `unreadable: ${JSON.stringify(letter.raw.slice(0, 80))}`;
   const batch = view.batch_id === null ? 'no batch_id' : `batch_id ${view.batch_id}`;
   return `${view.id}  ${view.at}  ${view.events} events  ${view.attempts} attempts  ${view.reason}\n    ${batch}  keys: ${keys}`;
 }

@@ -43,6 +43,17 @@ describe('GET /dead-letters', () => {
     for (const id of [older.id, newer.id]) expect((await call('POST', `/dead-letters/${id}/drop`, INGEST)).status).toBe(200);
   });
 
+  it('shows a message that cannot be decoded as unreadable, with no batch_id, no keys and none of its text', async () => {
+    const claim = await h.queue.enqueueClaimed({ id: 'to-garble', events: events('garbled', 1) }, 60_000, 1_000_000);
+    if (claim === 'full') throw new Error('the queue is full');
+    const dead = { raw: '1|secret-looking garbage', reason: 'not a message', attempts: 1, events: 1 };
+    expect(await h.queue.ack(claim.claimId, { events: 1, deadLetters: [dead], messageIds: ['to-garble'] })).toBe(true);
+    const { body, text } = await call('GET', '/dead-letters', READ);
+    expect(body.dead_letters).toEqual([expect.objectContaining({ events: 1, batch_id: null, first_keys: [], unreadable: expect.stringMatching(/header/) })]);
+    expect(text).not.toContain('secret-looking');
+    expect((await call('POST', `/dead-letters/${body.dead_letters[0]?.id}/drop`, INGEST)).status).toBe(200);
+  });
+
   it('needs a read key, and refuses a bad limit naming it', async () => {
     expect((await call('GET', '/dead-letters')).status).toBe(401);
     expect((await call('GET', '/dead-letters', INGEST)).status).toBe(401);
