@@ -19,6 +19,7 @@ export const GATEWAY_ALIASES = {
   '/metrics': 'stats',
   '/dashboard': 'stats',
   '/status': 'stats',
+  '/dead-letters/*': 'stats', // the list, and each letter's replay and drop under it
 } as const satisfies Record<string, FunctionName>;
 
 // A request re-addressed to a function's own path, as an OpenFaaS gateway strips `/function/<name>`.

@@ -3,7 +3,7 @@
 import { localServers } from '../runner/local-servers.ts';
 import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
-import { decodeMessage } from '../shared/queue/message.ts';
+import { viewOf } from '../shared/queue/dead-letter-view.ts';
 import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
 import { createRedisClient, readyWithin, redisTarget } from '../shared/queue/redis.ts';
 
@@ -39,17 +39,15 @@ function choose(letters: ParkedLetter[]): ParkedLetter[] {
   return ids.map((id) => byId.get(id) as ParkedLetter);
 }
 
-const FIRST_KEYS = 3;
-
 /** A letter as an operator reads it: id, when, size, attempts, reason, and the message's first keys. */
 function describe(letter: ParkedLetter): string {
-  const decoded = decodeMessage(letter.raw);
-  const keys = decoded.ok
-    ? decoded.message.events.slice(0, FIRST_KEYS).map((e) => `${e.topic}/${e.event_id}`).join(', ') +
-      (decoded.message.events.length > FIRST_KEYS ? `, +${decoded.message.events.length - FIRST_KEYS} more` : '')
+  const view = viewOf(letter);
+  const more = view.events > view.first_keys.length && view.unreadable === null ? `, +${view.events - view.first_keys.length} more` : '';
+  const keys = view.unreadable === null
+    ? view.first_keys.map((k) => `${k.topic}/${k.event_id}`).join(', ') + more
     : `unreadable: ${JSON.stringify(letter.raw.slice(0, 80))}`;
-  const batch = decoded.ok ? `batch_id ${decoded.message.id}` : 'no batch_id';
-  return `${letter.id}  ${letter.at}  ${letter.events} events  ${letter.attempts} attempts  ${letter.reason}\n    ${batch}  keys: ${keys}`;
+  const batch = view.batch_id === null ? 'no batch_id' : `batch_id ${view.batch_id}`;
+  return `${view.id}  ${view.at}  ${view.events} events  ${view.attempts} attempts  ${view.reason}\n    ${batch}  keys: ${keys}`;
 }
 
 try {

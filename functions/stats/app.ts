@@ -5,17 +5,18 @@ import { busiestTopics, readTotals, topicsByName } from '../../shared/db/counter
 import { listEvents } from '../../shared/db/event-read.repository.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
 import { errorHandler, notFound } from '../../shared/http/error-handler.ts';
-import { invalidQuery, unavailable } from '../../shared/http/errors.ts';
+import { AppError, invalidQuery, unavailable } from '../../shared/http/errors.ts';
 import { parseQuery } from '../../shared/http/parse-query.ts';
 import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
 import { functionDocument } from '../../shared/openapi/document.ts';
+import { findLetter, listLetters, viewOf } from '../../shared/queue/dead-letter-view.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from './cursor.ts';
 import { dashboardPage } from './dashboard/dashboard-page.ts';
-import { eventsQuery, statsQuery } from './query.ts';
+import { deadLettersQuery, eventsQuery, statsQuery } from './query.ts';
 
 export type StatsDeps = {
   config: Config; db: Db; queue: EventQueue; logger: Logger; metrics: Metrics; readiness: Readiness;
@@ -37,6 +38,8 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
   const eventsParameters = eventsQuery(config.limits);
 
   const requireKey = apiKey(config.readApiKeys);
+  // Replaying or dropping a dead letter changes what gets stored: that takes a key that may publish.
+  const requireIngestKey = apiKey(config.ingestApiKeys);
   const document = functionDocument('stats', config.limits);
 
   /**
@@ -67,6 +70,20 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     };
   }
 
+  /**
+   * Replays or drops one dead letter, named by its id. The id is the client's input: it is
+   * neither logged nor echoed, and one that is not a letter id is simply not found.
+   */
+  async function act(action: 'replay' | 'drop', id: string) {
+    const letter = await from('redis', findLetter(queue, id));
+    // The letter may leave between the read and the change (another operator, the CLI): not found either way.
+    const done = letter !== null && (await from('redis', action === 'replay' ? queue.replay(letter) : queue.drop(letter)));
+    if (!letter || !done) throw new AppError(404, 'not_found', 'no dead letter has this id (GET /dead-letters lists them)');
+    const view = viewOf(letter);
+    logger.info({ dead_letter: view.id, batch_id: view.batch_id, events: view.events }, action === 'replay' ? 'Dead letter replayed' : 'Dead letter dropped');
+    return { done: action === 'replay' ? 'replayed' : 'dropped', dead_letter: view };
+  }
+
   return new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
@@ -79,6 +96,13 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
       const page = await from('postgres', listEvents(readDb, { ...filter, eventId, order, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
+    .get('/dead-letters', requireKey, async (c) => {
+      const { limit } = parseQuery(deadLettersQuery, c.req.queries());
+      const { letters, total } = await from('redis', listLetters(queue, limit));
+      return c.json({ dead_letters: letters, total });
+    })
+    .post('/dead-letters/:id/replay', requireIngestKey, async (c) => c.json(await act('replay', c.req.param('id'))))
+    .post('/dead-letters/:id/drop', requireIngestKey, async (c) => c.json(await act('drop', c.req.param('id'))))
     // For the dashboard: it answers while a dependency is down, so the page can say which one.
     .get('/status', requireKey, async (c) => {
       const [dependencies, depth] = await Promise.all([readiness(), queue.depth().catch(() => null)]);

@@ -53,3 +53,8 @@ export const statsQuery = v.object({
   topics_order: v.optional(v.picklist(['busiest', 'name'], 'topics_order must be busiest or name'), 'busiest'),
   topics_after: v.optional(v.string()),
 });
+
+/** The parameters of GET /dead-letters: how many of the newest letters. */
+export const deadLettersQuery = v.object({
+  limit: pageSize('limit', 50, MAX_PAGE),
+});

@@ -92,6 +92,28 @@ export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
       topics_next_cursor: { type: ['string', 'null'], description: 'with topics_order=name only: pass as topics_after for the next page; null on the last' },
       uptime_seconds: { type: 'number', minimum: 0 },
     }, ['topics_next_cursor']),
+    DeadLetter: object({
+      id: { type: 'string', pattern: '^[0-9a-f]{12}$', description: 'stable while the letter is parked; names it for replay and drop' },
+      at: { type: 'string', format: 'date-time', description: 'when it was parked' },
+      reason: { type: 'string', description: 'why it could not be processed' },
+      attempts: integer('times it was claimed without being acknowledged'),
+      events: integer('events it holds, counted in dead_lettered'),
+      batch_id: { type: ['string', 'null'], description: 'the batch_id ingest answered with; null when the message cannot be read' },
+      first_keys: {
+        type: 'array',
+        description: 'the keys of its first events (at most 3), to recognise it',
+        items: object({ topic: { type: 'string' }, event_id: { type: 'string' } }),
+      },
+      unreadable: { type: ['string', 'null'], description: 'why the parked message cannot be read; null when it can' },
+    }),
+    DeadLetterPage: object({
+      dead_letters: { type: 'array', items: ref('DeadLetter'), description: 'the newest first, at most limit' },
+      total: integer('letters parked in all'),
+    }),
+    DeadLetterDone: object({
+      done: { type: 'string', enum: ['replayed', 'dropped'], description: 'replayed: back in the queue, its events pending again; dropped: deleted, its events stay in dead_lettered' },
+      dead_letter: ref('DeadLetter'),
+    }),
     Health: object({ status: { const: 'ok' } }),
     Readiness: object(
       {

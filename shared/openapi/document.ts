@@ -52,10 +52,12 @@ export function runnerDocument(limits: EventLimits, aliases: Record<string, Func
   for (const name of FUNCTIONS) {
     for (const [path, item] of Object.entries(functionPaths(name))) paths[`/function/${name}${path === '/' ? '' : path}`] = renamed(item, name);
   }
-  for (const [path, name] of Object.entries(aliases)) {
-    const item = functionPaths(name)[path];
-    if (!item) throw new Error(`alias ${path}: the ${name} function has no such route`);
-    paths[path] = renamed(item, 'alias');
+  for (const [alias, name] of Object.entries(aliases)) {
+    // `/x/*` stands for /x and every route under it.
+    const prefix = alias.endsWith('/*') ? alias.slice(0, -2) : null;
+    const covered = Object.entries(functionPaths(name)).filter(([path]) => path === (prefix ?? alias) || (prefix !== null && path.startsWith(`${prefix}/`)));
+    if (covered.length === 0) throw new Error(`alias ${alias}: the ${name} function has no such route`);
+    for (const [path, item] of covered) paths[path] = renamed(item, 'alias');
   }
   paths['/openapi.json'] = {
     get: { operationId: 'runner_openapi', summary: 'this document', tags: ['runner'], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { $ref: '#/components/schemas/OpenApiDocument' } } } } } },

@@ -5,7 +5,8 @@ import { createIngestApp } from '../../functions/ingest/app.ts';
 import { createProcessApp } from '../../functions/process/app.ts';
 import { createBatchProcessor } from '../../functions/process/batch-processor.ts';
 import { createStatsApp } from '../../functions/stats/app.ts';
-import { eventsQuery, statsQuery } from '../../functions/stats/query.ts';
+import { deadLettersQuery, eventsQuery, statsQuery } from '../../functions/stats/query.ts';
+import { parkLetter } from '../../test/support/dead-letters.ts';
 import { createHarness, event, type Harness } from '../../test/support/harness.ts';
 import { freePort } from '../../test/support/processes.ts';
 import { defaultConfig } from '../config/config.ts';
@@ -22,18 +23,24 @@ import { functionDocument, type FunctionName } from './document.ts';
 
 type App = { request: (path: string, init?: RequestInit) => Response | Promise<Response>; routes: Array<{ method: string; path: string }> };
 type Apps = Record<FunctionName, App>;
-type Scenario = { fn: FunctionName; apps: Apps; method: 'get' | 'post'; path: string; init?: RequestInit; query?: string };
+// `path` as documented; `url` the path requested, when it differs (a path parameter filled in).
+type Scenario = { fn: FunctionName; apps: Apps; method: 'get' | 'post'; path: string; url?: string; init?: RequestInit; query?: string };
 
 let open: Harness; // no keys, and a poller (for the 200 of publish?wait=true)
 let openPoller: ReturnType<Harness['startPoller']>;
 let keyed: Harness; // keys, and a queue that is full after two events
 let away: Apps; // Redis and PostgreSQL unreachable
+let parked: { replay: string; drop: string }; // ids of dead letters of `open`
 const closeAway: Array<() => Promise<unknown> | void> = [];
 
 beforeAll(async () => {
   open = await createHarness('openapi');
   openPoller = open.startPoller(1);
   keyed = await createHarness('openapi-keys', { INGEST_API_KEYS: 'in-key', READ_API_KEYS: 'read-key', MAX_QUEUE_LENGTH: '2' });
+  parked = {
+    replay: (await parkLetter(open.queue, [event({ event_id: 'letter-1' })])).id,
+    drop: (await parkLetter(open.queue, [event({ event_id: 'letter-2' })])).id,
+  };
   const redis = createRedis(`redis://127.0.0.1:${await freePort()}`, 'openapi-away');
   redis.on('error', () => undefined);
   const db = createDb(`postgres://postgres@127.0.0.1:${await freePort()}/none`, 1);
@@ -98,7 +105,7 @@ function scenarios(): Scenario[] {
   );
 
   const read = { headers: { 'x-api-key': 'read-key' } };
-  for (const path of ['/', '/stats', '/events', '/status']) {
+  for (const path of ['/', '/stats', '/events', '/status', '/dead-letters']) {
     list.push({ fn: 'stats', apps: appsOf(open), method: 'get', path }, { fn: 'stats', apps: appsOf(keyed), method: 'get', path }, { fn: 'stats', apps: away, method: 'get', path });
   }
   list.push(
@@ -113,6 +120,11 @@ function scenarios(): Scenario[] {
       { fn: 'stats', apps: appsOf(open), method: 'get', path, query: '?topics_order=name&topics_limit=1' },
       { fn: 'stats', apps: appsOf(open), method: 'get', path, query: '?topics_limit=0' },
     ]),
+    { fn: 'stats', apps: appsOf(open), method: 'get', path: '/dead-letters', query: '?limit=0' },
+    ...(['replay', 'drop'] as const).flatMap((action): Scenario[] => {
+      const letter = (apps: Apps, id: string): Scenario => ({ fn: 'stats', apps, method: 'post', path: `/dead-letters/{id}/${action}`, url: `/dead-letters/${id}/${action}` });
+      return [letter(appsOf(open), parked[action]), letter(appsOf(open), '0123456789ab'), letter(appsOf(keyed), '0123456789ab'), letter(away, '0123456789ab')];
+    }),
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/dashboard' },
     { fn: 'stats', apps: appsOf(open), method: 'get', path: '/openapi.json' },
   );
@@ -127,7 +139,8 @@ describe.each(['ingest', 'process', 'stats'] as const)('the OpenAPI document of 
   it('lists every route of the app, and no other', () => {
     const document = functionDocument(fn, defaultConfig().limits);
     // `ALL /*` entries are middleware (instrumentation), not routes.
-    const routes = appsOf(open)[fn].routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path}`);
+    // Hono writes a path parameter `:id`, OpenAPI `{id}`.
+    const routes = appsOf(open)[fn].routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
     expect([...new Set(routes)].sort()).toEqual(documentedRoutes(document).sort());
   });
 });
@@ -137,7 +150,7 @@ it('is produced by the code: each documented status and error code happens, and 
   const problems: string[] = [];
   for (const s of scenarios()) {
     const document = functionDocument(s.fn, defaultConfig().limits);
-    const response = await s.apps[s.fn].request(`${s.path}${s.query ?? ''}`, { method: s.method.toUpperCase(), ...s.init });
+    const response = await s.apps[s.fn].request(`${s.url ?? s.path}${s.query ?? ''}`, { method: s.method.toUpperCase(), ...s.init });
     produced.add(`${s.fn} ${await answerOf(s.method, s.path, response)}`);
     problems.push(...(await responseProblems(document, s.method, s.path, response)).map((p) => `${s.fn}: ${p}`));
   }
@@ -151,6 +164,7 @@ it('documents exactly the query parameters the stats function accepts', () => {
   const documented = (path: string) => (paths[path]?.get?.parameters ?? []).map((p) => p.name).sort();
   expect(documented('/events')).toEqual(Object.keys(eventsQuery(defaultConfig().limits).entries).sort());
   for (const path of ['/', '/stats']) expect(documented(path)).toEqual(Object.keys(statsQuery.entries).sort());
+  expect(documented('/dead-letters')).toEqual(Object.keys(deadLettersQuery.entries).sort());
 });
 
 it('describes the event rules of the configured limits', async () => {

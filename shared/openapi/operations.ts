@@ -40,6 +40,7 @@ const errors = {
   tooLarge: json('more events than MAX_EVENTS_PER_REQUEST, or a body over MAX_BODY_BYTES (after gunzip too)', errorBody(['too_large'], { limit: errorFields.limit })),
   mediaType: json('a content type or encoding other than those listed', errorBody(['unsupported_media_type'])),
   backpressure: json('the queue holds MAX_QUEUE_LENGTH pending events: retry later', errorBody(['backpressure']), retryAfter),
+  notFound: json('no dead letter has this id (any more)', errorBody(['not_found'])),
   unavailable: json('Redis or PostgreSQL does not answer; nothing of the request was kept', errorBody(['unavailable'], { dependency: errorFields.dependency }), retryAfter),
 };
 
@@ -129,6 +130,15 @@ function statsPaths(): Paths {
     ],
     responses: { 200: json('the counters', ref('Stats')), 400: errors.badQuery, 401: errors.unauthorized, 503: errors.unavailable },
   });
+  // These change what gets stored, so they take a key of INGEST_API_KEYS (when set), not a read key.
+  const letterAction = (operationId: string, summary: string): Operation => ({
+    operationId,
+    summary,
+    tags: ['stats'],
+    security: keyed,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'the id GET /dead-letters gave', schema: { type: 'string' } }],
+    responses: { 200: json('done', ref('DeadLetterDone')), 401: errors.unauthorized, 404: errors.notFound, 503: errors.unavailable },
+  });
   const instant = (edge: string) => ({ type: 'string', format: 'date-time', description: `RFC 3339 with a zone offset or Z; ${edge}` });
   return {
     '/': { get: stats('getStats', 'the counters') },
@@ -152,6 +162,18 @@ function statsPaths(): Paths {
         responses: { 200: json('a page of events', ref('EventPage')), 400: errors.badQuery, 401: errors.unauthorized, 503: errors.unavailable },
       },
     },
+    '/dead-letters': {
+      get: {
+        operationId: 'listDeadLetters',
+        summary: 'the dead letters, newest first: why each was parked, its size and its first keys',
+        tags: ['stats'],
+        security: keyed,
+        parameters: [query('limit', 'how many of the newest letters', { type: 'integer', minimum: 1, maximum: 1000, default: 50 })],
+        responses: { 200: json('the newest letters and how many there are', ref('DeadLetterPage')), 400: errors.badQuery, 401: errors.unauthorized, 503: errors.unavailable },
+      },
+    },
+    '/dead-letters/{id}/replay': { post: letterAction('replayDeadLetter', 'put the letter back in the queue: its events are pending again, then stored') },
+    '/dead-letters/{id}/drop': { post: letterAction('dropDeadLetter', 'delete the letter for good: its events stay counted in dead_lettered') },
     '/status': {
       get: {
         operationId: 'queueStatus',

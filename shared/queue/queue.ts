@@ -145,9 +145,9 @@ export class EventQueue {
     return values.map((value) => Number(value ?? 0));
   }
 
-  /** The dead letters, newest first. */
-  async deadLetters(): Promise<ParkedLetter[]> {
-    const records = await this.redis.lrange(this.keys.dead, 0, -1);
+  /** The dead letters, newest first: all of them, or the newest `limit`. */
+  async deadLetters(limit?: number): Promise<ParkedLetter[]> {
+    const records = await this.redis.lrange(this.keys.dead, 0, limit === undefined ? -1 : limit - 1);
     return records.map((record) => {
       const { batch_id: legacyClaimId, ...fields } = JSON.parse(record) as Omit<ParkedLetter, 'id' | 'record'> & { batch_id?: string };
       const id = createHash('sha256').update(record).digest('hex').slice(0, 12);

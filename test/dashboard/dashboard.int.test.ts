@@ -7,12 +7,17 @@ import type { OpenApiDocument } from '../../shared/openapi/document.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { startFunction, type FunctionProcess } from '../support/processes.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
+import { parkLetter } from '../support/dead-letters.ts';
+import { event } from '../support/harness.ts';
+import { expectDrainedAndExact } from '../support/invariant.ts';
+import { EventQueue } from '../../shared/queue/queue.ts';
 import { waitFor } from '../support/wait.ts';
 
 // The dashboard in a real browser against `npm start`: with READ_API_KEYS set the page
 // asks for the key, then shows the same numbers as GET /stats once the events are in.
 
 const READ_KEY = 'dashboard-read-key';
+const INGEST_KEY = 'dashboard-ingest-key';
 const plan = planRun({ total: 6_000, duplicateRatio: 0.3, seed: 11 });
 
 // The little of the DOM the page-side callbacks use (the project compiles without the DOM library).
@@ -32,7 +37,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('dashboard', { migrate: false });
-  runner = await startFunction('runner/local.ts', { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, READ_API_KEYS: READ_KEY });
+  runner = await startFunction('runner/local.ts', { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, READ_API_KEYS: READ_KEY, INGEST_API_KEYS: INGEST_KEY });
   browser = await launchBrowser();
 }, 90_000);
 afterAll(async () => {
@@ -122,7 +127,7 @@ it('asks for the read key, draws the traffic, and ends up showing exactly the co
     const before = await samples();
     const response = await fetch(`${runner.url}/publish`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_KEY}` },
       body: JSON.stringify(eventsBetween(plan, sent, upTo)),
     });
     expect(response.status).toBe(202);
@@ -211,6 +216,53 @@ it('works under the gateway path too, with URLs relative to the page', async () 
   expect(pageErrors).toEqual([]);
   await page.close();
 });
+
+/** The cells of a dead letter's row as the page shows them; null while it is not listed. */
+const letterRow = (page: Page, id: string) =>
+  page.evaluate((letterId) => {
+    const row = [...document.querySelectorAll('#letters tr')].find((r) => r.dataset.id === letterId);
+    return row ? [...(row.children as unknown as PageElement[])].map((cell) => cell.textContent) : null;
+  }, id);
+
+it('lists the dead letters; replay asks for the ingest key, then the letter leaves and its events get stored', async () => {
+  const queue = new EventQueue(redis.redis, redis.prefix);
+  const letter = await parkLetter(queue, Array.from({ length: 4 }, (_, i) => event({ topic: 'letters', event_id: `parked-${i}` })), 'the store refused it');
+  const page = await openWithKey('/dashboard');
+  await waitFor(() => letterRow(page, letter.id), { timeoutMs: 15_000, what: 'the parked letter to be listed' });
+  expect(await letterRow(page, letter.id)).toEqual([
+    letter.at, letter.id, 'the store refused it', '3', '4', 'letters/parked-0, letters/parked-1, letters/parked-2, +1 more', 'ReplayDrop',
+  ]);
+
+  // No ingest key yet: the server answers 401 and the page asks for one; a wrong one is refused, and asked for again.
+  await page.click(`#letters tr[data-id="${letter.id}"] button[data-action="replay"]`);
+  await page.locator('#ingest-key-panel').waitFor({ state: 'visible', timeout: 15_000 });
+  await page.screenshot({ path: 'test-artifacts/dashboard-dead-letters.png', fullPage: true });
+  expect(await page.textContent('#ingest-key-reason')).toMatch(/^To replay dead letter \w+, enter one of the INGEST_API_KEYS/);
+  await page.fill('#ingest-key-input', READ_KEY);
+  await page.click('#ingest-key-submit');
+  await page.waitForFunction(() => /^That key was refused/.test(document.querySelector('#ingest-key-reason')?.textContent ?? ''), undefined, { timeout: 15_000 });
+  expect(await letterRow(page, letter.id)).not.toBeNull();
+  await page.fill('#ingest-key-input', INGEST_KEY);
+  await page.click('#ingest-key-submit');
+
+  await waitFor(async () => ((await letterRow(page, letter.id)) === null ? true : null), { timeoutMs: 15_000, what: 'the replayed letter to leave the list' });
+  expect(await page.textContent('#letters-note')).toContain(`Dead letter ${letter.id} replayed`);
+  await waitFor(async () => ((await readEvents('topic=letters&limit=10')).events.length === 4 ? true : null), { timeoutMs: 30_000, what: 'the replayed events to be stored' });
+  expect(keysOf(await readEvents('topic=letters&order=asc'))).toEqual([0, 1, 2, 3].map((i) => `letters/parked-${i}`));
+  expect((await expectDrainedAndExact(queue, database.db)).dead).toBe(0);
+
+  // Drop, with the key the tab now holds, after the operator confirms: its events stay dead-lettered.
+  const dropped = await parkLetter(queue, [event({ topic: 'letters', event_id: 'dropped' })]);
+  await waitFor(() => letterRow(page, dropped.id), { timeoutMs: 15_000, what: 'the second letter to be listed' });
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.click(`#letters tr[data-id="${dropped.id}"] button[data-action="drop"]`);
+  await waitFor(async () => ((await letterRow(page, dropped.id)) === null ? true : null), { timeoutMs: 15_000, what: 'the dropped letter to leave the list' });
+  expect(await page.isVisible('#ingest-key-panel')).toBe(false);
+  expect((await expectDrainedAndExact(queue, database.db)).dead).toBe(1);
+  // Only the 401s of the wrong and the missing ingest key were logged.
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 90_000);
 
 it('serves an OpenAPI document that the real /stats answer fits, and started no server of its own', async () => {
   const document = (await (await fetch(`${runner.url}/openapi.json`)).json()) as OpenApiDocument;
