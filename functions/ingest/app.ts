@@ -95,6 +95,6 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
     .route('/', opsRoutes({ readiness, metrics }))
     .post('/', requireKey, publish)
     .post('/publish', requireKey, publish)
-    .onError(errorHandler(logger, metrics))
+    .onError(errorHandler(logger, metrics, { takesEvents: true }))
     .notFound(notFound);
 }

@@ -57,6 +57,6 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
         throw error;
       }
     })
-    .onError(errorHandler(logger, metrics))
+    .onError(errorHandler(logger, metrics, { takesEvents: true }))
     .notFound(notFound);
 }

@@ -112,6 +112,6 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     // The page holds no data, so it needs no key; it asks for one when /stats wants it.
     .get('/dashboard', (c) => c.html(dashboardPage.html, 200, dashboardPage.headers))
     .get('/openapi.json', (c) => c.json(document))
-    .onError(errorHandler(logger, metrics))
+    .onError(errorHandler(logger, metrics, { takesEvents: false }))
     .notFound(notFound);
 }

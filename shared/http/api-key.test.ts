@@ -6,7 +6,7 @@ import { apiKey } from './api-key.ts';
 import { errorHandler } from './error-handler.ts';
 
 const appWith = (keys: string[]) =>
-  new Hono().get('/', apiKey(keys), (c) => c.text('in')).onError(errorHandler(pino({ level: 'silent' }), createMetrics()));
+  new Hono().get('/', apiKey(keys), (c) => c.text('in')).onError(errorHandler(pino({ level: 'silent' }), createMetrics(), { takesEvents: false }));
 
 const status = async (app: Hono, headers: Record<string, string> = {}) => (await app.request('/', { headers })).status;
 

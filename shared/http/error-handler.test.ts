@@ -6,14 +6,14 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { errorHandler, notFound } from './error-handler.ts';
 import { tooLarge, unauthorized } from './errors.ts';
 
-function appLoggingTo(lines: string[], metrics = createMetrics()) {
+function appLoggingTo(lines: string[], metrics = createMetrics(), takesEvents = true) {
   const sink = new Writable({ write: (chunk, _encoding, done) => void (lines.push(String(chunk)), done()) });
   return new Hono()
     .get('/too-large', () => { throw tooLarge('the body is over 10 bytes', 10); })
     .post('/publish/:tenant', () => { throw unauthorized(); })
     .get('/stats', () => { throw unauthorized(); })
     .get('/boom', () => { throw new Error('relation "events" does not exist at SELECT * FROM events'); })
-    .onError(errorHandler(pino({ level: 'info', base: { function: 'ingest' } }, sink), metrics))
+    .onError(errorHandler(pino({ level: 'info', base: { function: 'ingest' } }, sink), metrics, { takesEvents }))
     .notFound(notFound);
 }
 
@@ -49,6 +49,12 @@ describe('errorHandler', () => {
     await app.request('/stats');
     await app.request('/publish/t', { method: 'POST' });
     expect((await metrics.eventsRejected.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'unauthorized' }, value: 1 })]);
+  });
+
+  it('counts no rejected events in an app that takes none (a 401 on a dead letter\'s replay)', async () => {
+    const metrics = createMetrics();
+    await appLoggingTo([], metrics, false).request('/publish/t', { method: 'POST' });
+    expect((await metrics.eventsRejected.get()).values).toEqual([]);
   });
 
   it('quotes at most 100 characters of an unknown path', async () => {

@@ -13,17 +13,20 @@ export function logRefused(logger: Logger, refusal: { route: string; status: num
   logger.info(refusal, 'Refused request');
 }
 
-// Only requests that carry events (every POST route) count as rejected events; a 401 on /stats does not.
+// Only requests that carry events (the POST routes of ingest and process) count as rejected events:
+// a 401 on /stats, or on a dead letter's replay, does not.
 const carriesEvents = (c: Context) => c.req.method === 'POST';
 
 /**
  * Renders an AppError as the contract's JSON error; anything else becomes a
- * 500 that reveals nothing to the client and is logged in full.
+ * 500 that reveals nothing to the client and is logged in full. `takesEvents`:
+ * the app's POST routes carry events (ingest, process), so their refusals count
+ * as rejected events.
  */
-export function errorHandler(logger: Logger, metrics: Metrics): ErrorHandler {
+export function errorHandler(logger: Logger, metrics: Metrics, options: { takesEvents: boolean }): ErrorHandler {
   return function renderError(error, c) {
     if (error instanceof AppError) {
-      if (carriesEvents(c)) metrics.eventsRejected.inc({ reason: error.code });
+      if (options.takesEvents && carriesEvents(c)) metrics.eventsRejected.inc({ reason: error.code });
       if (error.status >= 500) logger.warn({ err: error.cause ?? error, code: error.code }, error.message);
       else logRefused(logger, { route: routePath(c), status: error.status, code: error.code });
       return c.json(error.toJSON(), error.status, error.headers);
