@@ -1,18 +1,20 @@
 import { createIngestApp } from '../functions/ingest/app.ts';
 import { createProcessApp } from '../functions/process/app.ts';
 import { createBatchProcessor } from '../functions/process/batch-processor.ts';
-import { startPoller } from '../functions/process/poller.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
 import { createLogger } from '../shared/log/logger.ts';
 import { forFunction } from '../shared/metrics/metrics.ts';
 import { OutcomeWaiter, outcomePublisher } from '../shared/queue/outcomes.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
+import { JoinedRegistry } from './joined-registry.ts';
 import { createLocalApp } from './local-app.ts';
+import { startStorageThread } from './storage-thread.ts';
 import { zeroSetup, ZeroSetupError } from './zero-setup.ts';
 
-// `npm start`: the three functions on one port and WORKERS claim loops, in one process,
-// with PostgreSQL and Redis started here when none is given and none answers.
+// `npm start`: the three functions on one port, and WORKERS claim loops in a thread of their own
+// (runner/storage-thread.ts), in one process, with PostgreSQL and Redis started here when none is
+// given and none answers.
 
 // A bad setting stops the start before any server is started for it.
 const { logLevel } = loadConfigOrExit(process.env);
@@ -25,20 +27,23 @@ const setup = await zeroSetup(process.env, createLogger('runner', logLevel)).cat
 Object.assign(process.env, setup.env);
 
 await runFunction('runner', { redis: true, db: true }, (resources) => {
+  const storage = startStorageThread(createLogger('process', resources.config.logLevel));
+  // Every function serves the metrics of the whole process, the storage thread's included.
+  const registry = new JoinedRegistry(resources.metrics.registry, () => storage.metrics());
   // Each function's lines and request metrics carry its own name, as when it runs alone.
   const as = (name: 'ingest' | 'process' | 'stats') => ({
     ...resources,
     logger: createLogger(name, resources.config.logLevel),
-    metrics: forFunction(resources.metrics, name),
+    metrics: { ...forFunction(resources.metrics, name), registry },
   });
   const processing = as('process');
+  // The HTTP trigger (POST /function/process) stores on the main thread, as the request waits for it.
   const processBatch = createBatchProcessor({
     ...processing,
     onCommitted: outcomePublisher(resources.redis, resources.config.queuePrefix, processing.logger),
   });
   // Owned here, so a stop ends the waits at once (each answers 202) before the connections close.
   const outcomes = new OutcomeWaiter(resources.redis, resources.config.queuePrefix);
-  const poller = startPoller({ ...processing, processBatch }, resources.config.workers);
   const app = createLocalApp({
     ingest: createIngestApp({ ...as('ingest'), outcomes }),
     process: createProcessApp({ ...processing, processBatch }),
@@ -48,7 +53,7 @@ await runFunction('runner', { redis: true, db: true }, (resources) => {
     fetch: app.fetch,
     onStop: async () => {
       await outcomes.close();
-      await poller.stop();
+      await storage.stop();
       await setup.stop();
     },
   };

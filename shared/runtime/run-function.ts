@@ -14,6 +14,7 @@ import { createRedis, readyWithin } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
+import { logRedisConnection } from './redis-connection.ts';
 import { logStart } from './start-line.ts';
 
 export type Resources<Needs extends { redis: boolean; db: boolean }> = {
@@ -88,15 +89,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   const metrics = createMetrics(name);
 
   const redis = needs.redis ? createRedis(config.redisUrl, name) : undefined;
-  let redisDown = false;
-  redis?.on('error', (error) => {
-    if (!redisDown) logger.warn({ err: String(error) }, 'Redis connection lost; reconnecting');
-    redisDown = true;
-  });
-  redis?.on('ready', () => {
-    if (redisDown) logger.info('Redis connection is back');
-    redisDown = false;
-  });
+  if (redis) logRedisConnection(redis, logger);
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
 
   if (redis && !(await readyWithin(redis, 5_000))) logger.warn({ redis: redactUrl(config.redisUrl) }, 'Redis is not reachable yet; starting anyway');

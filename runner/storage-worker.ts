@@ -1,0 +1,44 @@
+import { parentPort } from 'node:worker_threads';
+import { createBatchProcessor } from '../functions/process/batch-processor.ts';
+import { startPoller } from '../functions/process/poller.ts';
+import { loadConfigOrExit } from '../shared/config/config.ts';
+import { createDb } from '../shared/db/database.ts';
+import { createLogger } from '../shared/log/logger.ts';
+import { createMetrics } from '../shared/metrics/metrics.ts';
+import { outcomePublisher } from '../shared/queue/outcomes.ts';
+import { EventQueue } from '../shared/queue/queue.ts';
+import { createRedis } from '../shared/queue/redis.ts';
+import { settledWithin } from '../shared/runtime/backoff.ts';
+import { logRedisConnection } from '../shared/runtime/redis-connection.ts';
+import type { FromStorage, ToStorage } from './storage-messages.ts';
+
+// npm start's storage thread (runner/storage-thread.ts starts it): the claim loops on an event loop
+// and a core of their own, with their own Redis connection and PostgreSQL pool, as the process
+// function runs them. The main thread has migrated the schema before it starts this.
+
+const port = parentPort;
+if (!port) throw new Error('runner/storage-worker.ts runs as a worker thread of runner/local.ts');
+
+const config = loadConfigOrExit(process.env);
+const logger = createLogger('process', config.logLevel);
+const metrics = createMetrics('process');
+const redis = createRedis(config.redisUrl, 'process');
+logRedisConnection(redis, logger);
+const db = createDb(config.databaseUrl, config.dbPoolSize, 'aggregator-process');
+const queue = new EventQueue(redis, config.queuePrefix);
+const processBatch = createBatchProcessor({ db, queue, config, logger, metrics, onCommitted: outcomePublisher(redis, config.queuePrefix, logger) });
+const poller = startPoller({ queue, processBatch, config, logger, db }, config.workers);
+
+// Only the aggregator's own metrics: the runtime's (memory, CPU, event loop) are the whole process's, which the main thread reports.
+const ownMetrics = async () => (await metrics.registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('aggregator_'));
+
+async function stop() {
+  await poller.stop(); // unfinished batches are handed back to the queue
+  await settledWithin(Promise.allSettled([redis.quit(), db.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
+  process.exit(0); // in a worker thread this ends the thread only
+}
+
+port.on('message', (message: ToStorage) => {
+  if (message.type === 'stop') void stop();
+  else void ownMetrics().then((found) => port.postMessage({ type: 'metrics', id: message.id, metrics: found } satisfies FromStorage));
+});
