@@ -7,6 +7,7 @@ import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
 import { bodiesOf, phaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
 import type { Entries } from './system/compiled-build.ts';
+import { measureStart, type StartResult } from './system/measure-start.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
 
 export type RoundResult = {
@@ -17,6 +18,8 @@ export type RoundResult = {
   load: { before: number[]; after: number[] };
   ceilings: Ceilings;
   system: SystemResult;
+  /** The npm start stage, with --start. */
+  start: StartResult | null;
   profiles: ProfileSummary[];
 };
 
@@ -39,8 +42,11 @@ export async function runRound(
   const { profileDir } = spawning;
   const startedAt = new Date();
   const before = loadavg();
-  const [systemDb, ceilingDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling')]);
+  const [systemDb, ceilingDb, startDb] = await Promise.all([
+    createTestDatabase('bench'), createTestDatabase('bench_ceiling'), options.start ? createTestDatabase('bench_start') : null,
+  ]);
   const redis = testRedis('bench');
+  const startRedis = testRedis('bench-start');
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   try {
     const phase = (name: string, total: number, perRequest: number) =>
@@ -72,15 +78,27 @@ export async function runRound(
       workers: options.workers, pollers: options.pollers, publishers: options.publishers, connections: options.connections,
       ...spawning, log,
     });
+    // The same bodies again, on a database and key prefix of its own; the tenth-size run's events are its own.
+    const small = phase('small', Math.max(options.batch, Math.round(options.events / 10)), options.batch);
+    const start = startDb && await measureStart({
+      db: startDb.db, databaseName: startDb.name, redis: startRedis.redis, prefix: startRedis.prefix,
+      env: { DATABASE_URL: startDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: startRedis.prefix, LOG_LEVEL: options.logLevel },
+      phases: {
+        warm, warmBodies, single, singleBodies, small, smallBodies: bodiesOf(small), endToEnd, endToEndBodies,
+        halfRatePhase: (rate) => phase('half', Math.max(100, Math.round(rate * HALF_RATE_SECONDS)), 1),
+      },
+      workers: options.workers, publishers: options.publishers, connections: options.connections, publisher: options.publisher,
+      entries: spawning.entries, log: (line) => log(`[npm start] ${line}`),
+    });
     const profiles = system.processes
       .filter((p) => p.profile !== null && existsSync(p.profile))
       .map((p) => summariseProfile(p.name, p.profile as string));
     return {
       round, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
-      load: { before, after: loadavg() }, ceilings, system, profiles,
+      load: { before, after: loadavg() }, ceilings, system, start, profiles,
     };
   } finally {
-    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), redis.cleanup()]);
+    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), startDb?.drop(), redis.cleanup(), startRedis.cleanup()]);
   }
 }
 
