@@ -26,8 +26,8 @@ const setup = await zeroSetup(process.env, createLogger('runner', logLevel)).cat
 // The URLs of what was started become the config's, as if the operator had given them.
 Object.assign(process.env, setup.env);
 
-await runFunction('runner', { redis: true, db: true }, (resources) => {
-  const storage = startStorageThread(createLogger('process', resources.config.logLevel));
+await runFunction('runner', { redis: true, db: true }, async (resources) => {
+  const storage = await startStorageThread(createLogger('process', resources.config.logLevel));
   // Every function serves the metrics of the whole process, the storage thread's included.
   const registry = new JoinedRegistry(resources.metrics.registry, () => storage.metrics());
   // Each function's lines and request metrics carry its own name, as when it runs alone.

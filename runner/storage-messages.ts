@@ -6,5 +6,5 @@ export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 /** What the main thread asks the storage thread. */
 export type ToStorage = { type: 'metrics'; id: number } | { type: 'stop' };
 
-/** What the storage thread answers. */
-export type FromStorage = { type: 'metrics'; id: number; metrics: MetricsJson };
+/** What the storage thread says: that its claim loops run, and the metrics it was asked for. */
+export type FromStorage = { type: 'started' } | { type: 'metrics'; id: number; metrics: MetricsJson };

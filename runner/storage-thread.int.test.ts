@@ -14,7 +14,7 @@ beforeAll(async () => {
   database = await createTestDatabase('storage_thread');
   // The thread reads its config from the environment, as runner/local.ts leaves it.
   Object.assign(process.env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: r.prefix, LOG_LEVEL: 'silent', WORKERS: '2' });
-  storage = startStorageThread(pino({ level: 'silent' }));
+  storage = await startStorageThread(pino({ level: 'silent' }));
 });
 afterAll(async () => {
   await storage?.stop();

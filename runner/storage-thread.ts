@@ -29,11 +29,12 @@ export type StorageThread = {
  * Starts the queue's claim loops (WORKERS of them) in a worker thread, so that HTTP and PostgreSQL
  * work each have an event loop and a core. The thread dies with the process (a crash loses
  * nothing: leases run out and the batches are taken again); if it ends on its own, the process
- * ends too, with code 1, rather than accept events nobody stores.
+ * ends too, with code 1, rather than accept events nobody stores. Resolves once the claim loops
+ * run, so that a stop always finds them running.
  *
- * @example const storage = startStorageThread(logger); ...; await storage.stop()
+ * @example const storage = await startStorageThread(logger); ...; await storage.stop()
  */
-export function startStorageThread(logger: Logger): StorageThread {
+export async function startStorageThread(logger: Logger): Promise<StorageThread> {
   const worker = spawn();
   const waiting = new Map<number, (metrics: MetricsJson) => void>();
   let nextId = 0;
@@ -41,9 +42,12 @@ export function startStorageThread(logger: Logger): StorageThread {
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const send = (message: ToStorage) => worker.postMessage(message);
 
-  worker.on('message', (message: FromStorage) => {
-    waiting.get(message.id)?.(message.metrics);
-    waiting.delete(message.id);
+  const started = new Promise<void>((resolve) => {
+    worker.on('message', (message: FromStorage) => {
+      if (message.type === 'started') return resolve();
+      waiting.get(message.id)?.(message.metrics);
+      waiting.delete(message.id);
+    });
   });
   worker.on('error', (error) => logger.fatal({ err: error }, 'The storage thread failed'));
   worker.once('exit', (code) => {
@@ -52,6 +56,7 @@ export function startStorageThread(logger: Logger): StorageThread {
     process.exit(1);
   });
 
+  await started;
   return {
     metrics() {
       const id = nextId++;

@@ -7,7 +7,7 @@ import { createLogger } from '../shared/log/logger.ts';
 import { createMetrics } from '../shared/metrics/metrics.ts';
 import { outcomePublisher } from '../shared/queue/outcomes.ts';
 import { EventQueue } from '../shared/queue/queue.ts';
-import { createRedis } from '../shared/queue/redis.ts';
+import { createRedis, readyWithin } from '../shared/queue/redis.ts';
 import { settledWithin } from '../shared/runtime/backoff.ts';
 import { logRedisConnection } from '../shared/runtime/redis-connection.ts';
 import type { FromStorage, ToStorage } from './storage-messages.ts';
@@ -27,6 +27,8 @@ logRedisConnection(redis, logger);
 const db = createDb(config.databaseUrl, config.dbPoolSize, 'aggregator-process');
 const queue = new EventQueue(redis, config.queuePrefix);
 const processBatch = createBatchProcessor({ db, queue, config, logger, metrics, onCommitted: outcomePublisher(redis, config.queuePrefix, logger) });
+// A client without an offline queue refuses commands until it is connected: the first claims would fail.
+await readyWithin(redis, 5_000);
 const poller = startPoller({ queue, processBatch, config, logger, db }, config.workers);
 
 // Only the aggregator's own metrics: the runtime's (memory, CPU, event loop) are the whole process's, which the main thread reports.
@@ -38,7 +40,9 @@ async function stop() {
   process.exit(0); // in a worker thread this ends the thread only
 }
 
+const say = (message: FromStorage) => port.postMessage(message);
 port.on('message', (message: ToStorage) => {
   if (message.type === 'stop') void stop();
-  else void ownMetrics().then((found) => port.postMessage({ type: 'metrics', id: message.id, metrics: found } satisfies FromStorage));
+  else void ownMetrics().then((found) => say({ type: 'metrics', id: message.id, metrics: found }));
 });
+say({ type: 'started' });
