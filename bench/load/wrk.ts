@@ -57,7 +57,10 @@ export async function replayWithWrk(url: string, bodies: readonly string[], opti
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // A request that never gets its answer would keep its thread from being done: give up, loudly, in time.
+    const deadline = setTimeout(() => child.kill('SIGINT'), 120_000 + bodies.length * 10);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(deadline);
     const line = output.split('\n').find((l) => l.startsWith('{"accepted"'));
     if (!line || finished === 0) throw new Error(`wrk ended (code ${code}) before every body was answered:\n${output.slice(-2000)}`);
     const summary = JSON.parse(line) as WrkSummary;
