@@ -10,9 +10,18 @@ describe('npm run bench options', () => {
 
   it('reads every option it documents', () => {
     expect(parseBenchArgs(['--events', '1000000', '--duplicates', '0.5', '--batch', '250', '--publishers', '16', '--pollers', '1,3',
-      '--repeats', '3', '--cpu-prof', '--compiled', '--out', '/tmp/b'])).toMatchObject({
-      events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, compiled: true, out: '/tmp/b',
+      '--repeats', '3', '--cpu-prof', '--compiled', '--start', '--publisher', 'node', '--out', '/tmp/b'])).toMatchObject({
+      events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, compiled: true,
+      start: true, publisher: 'node', out: '/tmp/b',
     });
+  });
+
+  it('says how to get wrk when the npm start stage would need it and it is missing', () => {
+    const noWrk = { PATH: '/nonexistent' };
+    expect(() => parseBenchArgs(['--start'], noWrk)).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--start'], noWrk)).toThrow('apt-get install -y wrk');
+    expect(parseBenchArgs(['--start', '--publisher', 'node'], noWrk)).toMatchObject({ start: true, publisher: 'node' });
+    expect(parseBenchArgs([], noWrk)).toMatchObject({ start: false });
   });
 
   it.each([
@@ -23,6 +32,7 @@ describe('npm run bench options', () => {
     [['--pollers', '1,1'], '--pollers'],
     [['--pollers', '0'], '--pollers'],
     [['--frobnicate'], 'frobnicate'],
+    [['--publisher', 'curl'], '--publisher'],
   ])('refuses %j, naming it', (argv, named) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseBenchArgs(argv)).toThrow(named);

@@ -1,4 +1,6 @@
 import { parseOptions, UsageError } from '../shared/cli/command-line.ts';
+import { findWrk, WRK_MISSING } from './load/wrk.ts';
+import type { PublisherName } from './system/measure-start.ts';
 
 export type BenchOptions = Readonly<{
   /** Events of the end-to-end run. */
@@ -33,6 +35,10 @@ export type BenchOptions = Readonly<{
   cpuProf: boolean;
   /** Run the functions compiled, as the image does, instead of through tsx. */
   compiled: boolean;
+  /** Measure `npm start` (runner/local.ts, one process) too, after the split deployment. */
+  start: boolean;
+  /** Who sends the requests of the npm start stage. */
+  publisher: PublisherName;
   /** Where results go. */
   out: string;
   seed: number;
@@ -57,6 +63,8 @@ export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
   connections: 32,
   cpuProf: false,
   compiled: false,
+  start: false,
+  publisher: 'wrk',
   out: 'bench/results',
   seed: 1,
   logLevel: 'info',
@@ -79,6 +87,10 @@ export const USAGE = `npm run bench -- [options]
   --connections N      HTTP connections of the rate measurements (default ${DEFAULT_OPTIONS.connections})
   --cpu-prof           CPU-profile the spawned processes (slower; numbers marked)
   --compiled           run the functions compiled by infra/build.sh, as the image does, not through tsx
+  --start              measure npm start (one process) too: 1-event requests against it and a bare Hono
+                       handler, latency at half that rate, end to end on --events and on a tenth of them
+  --publisher P        who sends the npm start stage's requests: wrk (default; apt-get install -y wrk)
+                       or node (autocannon and undici, on the same cores as the system)
   --out DIR            results directory (default ${DEFAULT_OPTIONS.out})
   --seed N             event generator seed (default ${DEFAULT_OPTIONS.seed})
   --log-level L        LOG_LEVEL of the functions (default ${DEFAULT_OPTIONS.logLevel})`;
@@ -91,14 +103,15 @@ const INTEGERS = {
 } as const;
 
 /**
- * The options of `npm run bench`, checked; a bad one throws a UsageError naming it.
+ * The options of `npm run bench`, checked; a bad one throws a UsageError naming it, and so does
+ * `--start` with wrk as the publisher when no wrk is on the PATH (before anything is measured).
  *
  * @example parseBenchArgs(['--events', '1000000', '--repeats', '3'])
  */
-export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+export function parseBenchArgs(argv: readonly string[], env: { PATH?: string | undefined } = process.env): BenchOptions {
   const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
   const { values }: { values: Record<string, string | boolean | undefined> } =
-    parseOptions({ args: [...argv], options: { ...strings, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' } } });
+    parseOptions({ args: [...argv], options: { ...strings, publisher: { type: 'string' }, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' }, start: { type: 'boolean' } } });
   const problems: string[] = [];
   const integer = (name: keyof typeof INTEGERS, fallback: number) => {
     const raw = values[name];
@@ -115,6 +128,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (pollers.length === 0 || pollers.some((p) => !Number.isInteger(p) || p < 1 || p > 64) || new Set(pollers).size !== pollers.length) {
     problems.push('--pollers must be distinct whole numbers from 1 to 64, comma-separated');
   }
+  const publisher = values.publisher ?? d.publisher;
+  if (publisher !== 'wrk' && publisher !== 'node') problems.push('--publisher must be wrk or node');
+  else if (values.start === true && publisher === 'wrk' && findWrk(env.PATH) === null) problems.push(WRK_MISSING);
   const options: BenchOptions = Object.freeze({
     events: integer('events', d.events),
     duplicates,
@@ -132,6 +148,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     connections: integer('connections', d.connections),
     cpuProf: values['cpu-prof'] === true,
     compiled: values.compiled === true,
+    start: values.start === true,
+    publisher: publisher as PublisherName,
     out: typeof values.out === 'string' ? values.out : d.out,
     seed: integer('seed', d.seed),
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : d.logLevel,

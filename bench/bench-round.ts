@@ -8,6 +8,7 @@ import { bodiesOf, phaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
 import { measureClient, type ClientResult } from './system/client-phase.ts';
 import type { Entries } from './system/compiled-build.ts';
+import { measureStart, type StartResult } from './system/measure-start.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
 
 export type RoundResult = {
@@ -20,6 +21,8 @@ export type RoundResult = {
   system: SystemResult;
   /** One publisher client into `npm start`. */
   client: ClientResult;
+  /** The npm start stage, with --start. */
+  start: StartResult | null;
   profiles: ProfileSummary[];
 };
 
@@ -42,9 +45,13 @@ export async function runRound(
   const { profileDir } = spawning;
   const startedAt = new Date();
   const before = loadavg();
-  const [systemDb, ceilingDb, clientDb] = await Promise.all([createTestDatabase('bench'), createTestDatabase('bench_ceiling'), createTestDatabase('bench_client')]);
+  const [systemDb, ceilingDb, clientDb, startDb] = await Promise.all([
+    createTestDatabase('bench'), createTestDatabase('bench_ceiling'), createTestDatabase('bench_client'),
+    options.start ? createTestDatabase('bench_start') : null,
+  ]);
   const redis = testRedis('bench');
   const clientRedis = testRedis('bench-client');
+  const startRedis = testRedis('bench-start');
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   try {
     const phase = (name: string, total: number, perRequest: number) =>
@@ -81,15 +88,27 @@ export async function runRound(
       db: clientDb.db, redis: clientRedis.redis, prefix: clientRedis.prefix, phase: phase('client', options.clientEvents, 1),
       entry: spawning.entries.of('runner/local.ts'), profileDir, log,
     });
+    // The same bodies again, on a database and key prefix of its own; the tenth-size run's events are its own.
+    const small = phase('small', Math.max(options.batch, Math.round(options.events / 10)), options.batch);
+    const start = startDb && await measureStart({
+      db: startDb.db, databaseName: startDb.name, redis: startRedis.redis, prefix: startRedis.prefix,
+      env: { DATABASE_URL: startDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: startRedis.prefix, LOG_LEVEL: options.logLevel },
+      phases: {
+        warm, warmBodies, single, singleBodies, small, smallBodies: bodiesOf(small), endToEnd, endToEndBodies,
+        halfRatePhase: (rate) => phase('half', Math.max(100, Math.round(rate * HALF_RATE_SECONDS)), 1),
+      },
+      workers: options.workers, publishers: options.publishers, connections: options.connections, publisher: options.publisher,
+      entries: spawning.entries, log: (line) => log(`[npm start] ${line}`),
+    });
     const profiles = [...system.processes, client.runner]
       .filter((p) => p.profile !== null && existsSync(p.profile))
       .map((p) => summariseProfile(p.name, p.profile as string));
     return {
       round, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
-      load: { before, after: loadavg() }, ceilings, system, client, profiles,
+      load: { before, after: loadavg() }, ceilings, system, client, start, profiles,
     };
   } finally {
-    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), clientDb.drop(), redis.cleanup(), clientRedis.cleanup()]);
+    await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), clientDb.drop(), startDb?.drop(), redis.cleanup(), clientRedis.cleanup(), startRedis.cleanup()]);
   }
 }
 

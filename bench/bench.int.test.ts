@@ -10,10 +10,11 @@ const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 // The short form of `npm run bench`: every stage on a few thousand events, in seconds rather than minutes.
+// The npm start stage's publisher is Node here (wrk is a Debian package a test must not need).
 it('measures every stage, prints the table, writes both result files, and finds the counters exact', async () => {
   const options = parseBenchArgs([
     '--events', '3000', '--ceiling-rows', '2000', '--single-requests', '600', '--batch-requests', '20',
-    '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--client-events', '3000', '--out', out,
+    '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--client-events', '3000', '--start', '--publisher', 'node', '--out', out,
   ]);
   const progress: string[] = [];
   const report = await runBench(options, (line) => progress.push(line));
@@ -41,7 +42,19 @@ it('measures every stage, prints the table, writes both result files, and finds 
   expect(progress.some((line) => line.includes('counters exact'))).toBe(true);
 
   expect(report.table).toMatch(/^\| stage \| measure \| median \|/);
-  expect(report.table).toContain('| ratio | end to end / PostgreSQL ceiling |');
+  expect(report.table).toContain('| ratio | split deployment end to end / PostgreSQL ceiling |');
+
+  // npm start: one process, its own database; warm-up, one-event, paced, a tenth, and the end-to-end events, all stored exactly.
+  const start = round!.start!;
+  expect(start.counters).toMatchObject({ exact: true, problems: [] });
+  expect(start.counters.stats.received).toBeGreaterThanOrEqual(600 + 600 + 100 + 300 + 3000);
+  expect(start.peakRssMb).toBeGreaterThan(10);
+  expect(start.endToEnd.cpu['postgres backends']).toBeGreaterThan(0);
+  for (const measure of ['npm start end to end / PostgreSQL ceiling', 'npm start 1-event / bare Hono 1-event, same publisher',
+    'PostgreSQL CPU an event, npm start end to end / bare statement\'s a row', 'npm start flatness: events/s at 3000 / at a tenth of them']) {
+    expect(report.table).toContain(`| ratio | ${measure} |`);
+  }
+  expect(report.table).toMatch(/\| npm start peak RSS \(one process: HTTP and storage threads\) \| \d+ \| MB \|/);
   const markdown = readFileSync(report.files.markdown, 'utf8');
   expect(report.files.markdown).toBe(join(out, 'latest.md'));
   expect(markdown).toContain(report.table);

@@ -7,7 +7,7 @@ import { profileDirOf, runRound, type RoundResult } from './bench-round.ts';
 import { describeMachine, type Machine } from './probes/machine.ts';
 import { compiledEntries, SOURCE_ENTRIES } from './system/compiled-build.ts';
 import { renderMarkdown, renderTable } from './report/markdown.ts';
-import { summaryRows, type SummaryRow } from './report/summary-rows.ts';
+import { countersOf, summaryRows, type SummaryRow } from './report/summary-rows.ts';
 
 export type BenchReport = {
   stamp: string;
@@ -52,5 +52,5 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const files = { json: join(options.out, `${stamp}.json`), markdown: join(options.out, 'latest.md') };
   writeFileSync(files.json, `${JSON.stringify({ stamp, options, machine, rows, rounds }, null, 2)}\n`);
   writeFileSync(files.markdown, renderMarkdown({ stamp, options, machine, rounds, rows }));
-  return { stamp, options, machine, rounds, rows, exact: rounds.every((r) => r.system.counters.exact && r.client.counters.exact), table: renderTable(rows, rounds.length), files };
+  return { stamp, options, machine, rounds, rows, exact: rounds.every((r) => countersOf(r).every((c) => c.exact)), table: renderTable(rows, rounds.length), files };
 }

@@ -1,6 +1,7 @@
 // `npm run bench -- [options]`: see bench-options.ts or `npm run bench -- --help`.
 import { readCommandLine } from '../shared/cli/command-line.ts';
 import { parseBenchArgs, USAGE } from './bench-options.ts';
+import { countersOf } from './report/summary-rows.ts';
 import { runBench } from './run-bench.ts';
 
 const options = readCommandLine(USAGE, parseBenchArgs);
@@ -12,9 +13,7 @@ console.log(`\nResults: ${report.files.json} and ${report.files.markdown} (${((p
 if (!report.exact) {
   // A fast wrong answer is a failure.
   console.error('bench: FAILED: the counters are not exact:');
-  for (const round of report.rounds) {
-    for (const problem of [...round.system.counters.problems, ...round.client.counters.problems]) console.error(`  round ${round.round}: ${problem}`);
-  }
+  for (const round of report.rounds) for (const problem of countersOf(round).flatMap((c) => c.problems)) console.error(`  round ${round.round}: ${problem}`);
   process.exit(1);
 }
 process.exit(0);

@@ -2,24 +2,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, event, type Harness } from '../test/support/harness.ts';
 import { waitFor } from '../test/support/wait.ts';
 import { createGatewayApp } from './gateway.ts';
+import { createLocalApp } from './local-app.ts';
 
-let h: Harness;
-let gateway: ReturnType<typeof createGatewayApp>;
-let poller: ReturnType<Harness['startPoller']>;
-beforeAll(async () => {
-  h = await createHarness('gateway');
-  gateway = createGatewayApp({ ingest: h.ingest, process: h.process, stats: h.stats });
-  poller = h.startPoller(1);
-});
-afterAll(async () => {
-  await poller.stop();
-  await h.cleanup();
-});
+// The same routes two ways: the gateway forwards to each function (compose, infra/gateway.ts), and
+// npm start's app has every function's routes in one app.
+const apps = {
+  gateway: (h: Harness) => createGatewayApp({ ingest: h.ingest, process: h.process, stats: h.stats }),
+  'npm start': (h: Harness) => createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }, h.config),
+};
 
-const post = (path: string, body: unknown) =>
-  gateway.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+describe.each(Object.entries(apps))('one port for the three functions: %s', (label, build) => {
+  let h: Harness;
+  let gateway: { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
+  let poller: ReturnType<Harness['startPoller']>;
+  beforeAll(async () => {
+    h = await createHarness(label === 'gateway' ? 'gateway' : 'gateway-flat');
+    gateway = build(h);
+    poller = h.startPoller(1);
+  });
+  afterAll(async () => {
+    await poller.stop();
+    await h.cleanup();
+  });
 
-describe('one port for the three functions', () => {
+  const post = (path: string, body: unknown) =>
+    gateway.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
   it.each(['/function/ingest', '/function/ingest/', '/function/ingest/publish', '/publish'])('accepts events at POST %s', async (path) => {
     const response = await post(path, event({ event_id: `via ${path}` }));
     expect(response.status).toBe(202);

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createIngestApp } from '../functions/ingest/app.ts';
+import { createStatsApp } from '../functions/stats/app.ts';
+import { createMetrics, forFunction } from '../shared/metrics/metrics.ts';
 import { documentedRoutes, responseProblems } from '../test/support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../shared/openapi/document.ts';
 import { parkLetter } from '../test/support/dead-letters.ts';
 import { createHarness, event, type Harness } from '../test/support/harness.ts';
-import { createGatewayApp } from './gateway.ts';
 import { createLocalApp } from './local-app.ts';
 
 let h: Harness;
@@ -21,23 +23,13 @@ const routesOf = (a: { routes: Array<{ method: string; path: string }> }) =>
   a.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/:(\w+)/g, '{$1}') }));
 
 it('documents every route npm start serves, and no other', () => {
+  // The app is flat: its own routes are every path it answers (each function's under its prefix, each alias at the root).
+  const served = new Set(routesOf(app).map((r) => `${r.method} ${r.path}`));
   const functions = { ingest: h.ingest, process: h.process, stats: h.stats };
-  const expected = new Set(routesOf(app).map((r) => `${r.method} ${r.path}`));
-  for (const route of createGatewayApp(functions).routes) {
-    const mounted = /^\/function\/(\w+)(\/\*)?$/.exec(route.path);
-    if (mounted) {
-      // `/function/<name>` and `/function/<name>/*` reach every route of that function.
-      for (const r of routesOf(functions[mounted[1] as keyof typeof functions])) expected.add(`${r.method} /function/${mounted[1]}${r.path === '/' ? '' : r.path}`);
-    } else if (route.path !== '/*') {
-      // An alias reaches the same path on its function; `/x/*` reaches /x and every path under it.
-      const prefix = route.path.endsWith('/*') ? route.path.slice(0, -2) : null;
-      const reached = (path: string) => path === (prefix ?? route.path) || (prefix !== null && path.startsWith(`${prefix}/`));
-      const aliased = Object.values(functions).flatMap((f) => routesOf(f).filter((r) => reached(r.path)));
-      expect(aliased, `alias ${route.path}`).not.toEqual([]);
-      for (const r of aliased) expected.add(`${r.method} ${r.path}`);
-    }
+  for (const [name, fn] of Object.entries(functions)) {
+    for (const r of routesOf(fn)) expect(served, `${name}: ${r.method} ${r.path}`).toContain(`${r.method} /function/${name}${r.path === '/' ? '' : r.path}`);
   }
-  expect(documentedRoutes(document).sort()).toEqual([...expected].sort());
+  expect(documentedRoutes(document).sort()).toEqual([...served].sort());
 });
 
 it('answers every documented route as documented', async () => {
@@ -63,4 +55,29 @@ it('serves the dashboard at the root and under the stats function', async () => 
     expect(response.headers.get('content-security-policy')).toContain("connect-src 'self'");
     expect(await response.text()).toContain('<title>Event aggregator · dashboard</title>');
   }
+});
+
+it('counts each request once, under the function that answered it or under the runner', async () => {
+  const metrics = createMetrics('runner');
+  const as = (name: string) => ({ ...h, metrics: forFunction(metrics, name) });
+  const counted = createLocalApp({ ingest: createIngestApp(as('ingest')), process: h.process, stats: createStatsApp(as('stats')) }, h.config, metrics);
+  const post = (path: string) => counted.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event({ event_id: `count ${path}` })) });
+  expect((await post('/publish')).status).toBe(202);
+  expect((await post('/function/ingest')).status).toBe(202);
+  expect((await counted.request('/stats')).status).toBe(200);
+  expect((await counted.request('/function/ingest/nope')).status).toBe(404);
+  expect((await counted.request('/nope')).status).toBe(404);
+  expect((await counted.request('/openapi.json')).status).toBe(200);
+
+  const counts = (await metrics.requestDuration.get()).values
+    .filter((v) => v.metricName === 'aggregator_http_request_duration_seconds_count')
+    .map((v) => `${v.labels.function} ${v.labels.route} ${v.labels.status} ${v.value}`);
+  expect(counts.sort()).toEqual([
+    'ingest /* 404 1',
+    'ingest /function/ingest 202 1',
+    'ingest /publish 202 1',
+    'runner /* 404 1',
+    'runner /openapi.json 200 1',
+    'stats /stats 200 1',
+  ]);
 });

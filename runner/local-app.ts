@@ -1,25 +1,56 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Config } from '../shared/config/config.ts';
+import { notFound } from '../shared/http/error-handler.ts';
 import { instrument, uninstrumented } from '../shared/http/instrument.ts';
 import { forFunction, type Metrics } from '../shared/metrics/metrics.ts';
 import { runnerDocument } from '../shared/openapi/document.ts';
-import { createGatewayApp, GATEWAY_ALIASES } from './gateway.ts';
+import { GATEWAY_ALIASES } from './gateway.ts';
 
-type App = { fetch: (request: Request) => Response | Promise<Response> };
+// Any function's app: each has its own route schema.
+type FunctionApp = Hono<any, any, any>;
+type FunctionName = 'ingest' | 'process' | 'stats';
 
 /**
- * What `npm start` serves: the gateway (every function under `/function/<name>`
- * and the contract's aliases), the dashboard at `/dashboard`, and the OpenAPI
- * document of all of it at `/openapi.json`. With `metrics`, what the runner answers itself
- * (that document, unknown paths) is counted under `function="runner"`.
+ * The routes of a function that answer at `alias` (a path, or `/x/*` for /x and every path under it),
+ * with the function's middleware and error handler, each at the path to add it at the root.
+ * `route()` is what wraps each handler in the function's `onError`; mounting the function on a
+ * scratch app borrows that instead of copying it.
+ */
+function aliasRoutes(fn: FunctionApp, alias: string) {
+  const prefix = alias.endsWith('/*') ? alias.slice(0, -2) : null;
+  const reached = (path: string) => path === alias || (prefix !== null && (path === prefix || path.startsWith(`${prefix}/`)));
+  return new Hono().route('/', fn).routes.flatMap((route) => {
+    // The function's middleware (`/*`) runs for the alias's paths only.
+    if (route.path === '/*') return [{ ...route, path: alias }];
+    return reached(route.path) ? [route] : [];
+  });
+}
+
+const claimedBy = (names: readonly string[]) => (path: string) =>
+  names.some((name) => path === `/function/${name}` || path.startsWith(`/function/${name}/`));
+
+/**
+ * What `npm start` serves, as one Hono app so that a request is routed once: every function
+ * mounted under `/function/<name>`, the contract's aliases at the root (each the function's own
+ * route, middleware and error handler), the OpenAPI document of all of it at `/openapi.json`, and
+ * a 404 in the contract's shape for anything else. With `metrics`, what the runner answers itself
+ * (that document, paths no function claims) is counted under `function="runner"`; a path under
+ * `/function/<name>` that the function lacks is counted by the function, as when it runs alone.
  *
  * @example serve({ fetch: createLocalApp({ ingest, process, stats }, config, metrics).fetch })
  */
-export function createLocalApp(functions: { ingest: App; process: App; stats: App }, config: Config, metrics?: Metrics) {
-  const own = metrics ? forFunction(metrics, 'runner') : undefined;
-  const gateway = createGatewayApp(functions, own ? { metrics: own } : {});
+export function createLocalApp(functions: Record<FunctionName, FunctionApp>, config: Config, metrics?: Metrics) {
+  const own = metrics ? instrument(forFunction(metrics, 'runner')) : uninstrumented;
   const document = runnerDocument(config.limits, GATEWAY_ALIASES);
-  return new Hono({ strict: false })
-    .get('/openapi.json', own ? instrument(own) : uninstrumented, (c) => c.json(document))
-    .all('*', (c) => gateway.fetch(c.req.raw));
+  const app = new Hono({ strict: false }).get('/openapi.json', own, (c) => c.json(document));
+  for (const [name, fn] of Object.entries(functions)) app.route(`/function/${name}`, fn);
+  for (const [path, name] of Object.entries(GATEWAY_ALIASES)) {
+    for (const route of aliasRoutes(functions[name], path)) app.on(route.method, route.path, route.handler);
+  }
+  const claimed = claimedBy(Object.keys(functions));
+  const countUnclaimed: MiddlewareHandler = async function countUnclaimed(c, next) {
+    return claimed(c.req.path) ? next() : own(c, next);
+  };
+  // Last, so it answers only a path no route above answered.
+  return app.all('/*', countUnclaimed, notFound);
 }

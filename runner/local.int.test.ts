@@ -32,4 +32,7 @@ it('migrates, accepts a curl-style publish, stores it, and stops on SIGTERM', as
   expect(await (await fetch(`${runner.url}/stats`)).json()).toMatchObject({ received: 1, unique_processed: 1, duplicate_dropped: 0, pending: 0 });
   expect(await runner.stop()).toBe(0);
   expect(runner.output()).toContain('"msg":"Applied database migrations"');
+  // The storage thread claims only once its Redis connection is up, and has started before the start line.
+  expect(runner.output()).not.toContain('Claim failed');
+  expect(runner.output().indexOf('"msg":"Poller started"')).toBeLessThan(runner.output().indexOf('"msg":"Listening'));
 });

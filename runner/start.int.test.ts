@@ -94,6 +94,9 @@ describe('npm start with keys, on the default HOST', () => {
     expect(count('function="ingest",route="/publish",status="401"')).toBe(1);
     expect(count('function="stats",route="/stats",status="401"')).toBe(1);
     expect(count('function="runner",route="/\\*",status="404"')).toBe(1);
+    // The storage thread's counters are the runner's: both events were stored there.
+    expect(metrics).toMatch(/^aggregator_events_unique_total 2$/m);
+    expect(metrics).toMatch(/^process_start_time_seconds \d+$/m);
     // The refused publish is a rejected event; the 401 on /stats is not.
     expect(metrics).toMatch(/^aggregator_events_rejected_total\{reason="unauthorized"\} 1$/m);
   });

@@ -1,4 +1,8 @@
+import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import type { Db } from '../../shared/db/database.ts';
 import { cpuSeconds, machineBusySeconds } from './proc-stats.ts';
+import { redisServerPid } from './redis-server.ts';
 
 /** A part of the machine's work: a label and the processes doing it right now. */
 export type CpuPart = { label: string; pids: () => Promise<number[]> };
@@ -15,6 +19,16 @@ async function read(parts: readonly CpuPart[]): Promise<Reading> {
   }
   return reading;
 }
+
+/** The store's parts of a system run: the PostgreSQL backends serving `databaseName` (listed when read) and the Redis server. */
+export async function storeParts(db: Db, databaseName: string, redis: Redis): Promise<CpuPart[]> {
+  const redisPid = await redisServerPid(redis);
+  const backends = async () => (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = ${databaseName}`.execute(db)).rows.map((r) => r.pid);
+  return [{ label: POSTGRES_BACKENDS, pids: backends }, { label: 'redis-server (shared)', pids: async () => [redisPid] }];
+}
+
+/** The label of PostgreSQL's CPU in a split. */
+export const POSTGRES_BACKENDS = 'postgres backends';
 
 /** What the rest of the machine used meanwhile: other tenants' work shows here. */
 export const ELSEWHERE = 'everything else on the machine';

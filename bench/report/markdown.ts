@@ -5,6 +5,7 @@ import { CEILING_CONNECTIONS } from '../ceilings/measure-ceilings.ts';
 import type { InsertRun } from '../ceilings/postgres-ceiling.ts';
 import type { Machine } from '../probes/machine.ts';
 import type { SlowEntry } from '../probes/redis-server.ts';
+import type { EndToEnd } from '../system/end-to-end.ts';
 import { median } from './median.ts';
 import type { SummaryRow } from './summary-rows.ts';
 
@@ -51,10 +52,10 @@ function statementTable(rounds: readonly RoundResult[]): string {
   ].join('\n');
 }
 
-function cpuTable(rounds: readonly RoundResult[], cores: number): string {
-  const parts = Object.keys(rounds[0]!.system.endToEnd.cpu);
-  const seconds = median(rounds.map((r) => r.system.endToEnd.seconds));
-  const events = rounds[0]!.system.endToEnd.events;
+function cpuTable(rounds: readonly RoundResult[], cores: number, run: (r: RoundResult) => EndToEnd): string {
+  const parts = Object.keys(run(rounds[0]!).cpu);
+  const seconds = median(rounds.map((r) => run(r).seconds));
+  const events = run(rounds[0]!).events;
   return [
     `The end-to-end run took ${seconds.toFixed(2)} s: ${(seconds * cores).toFixed(1)} CPU seconds on ${cores} cores, ` +
       'shared with whatever else the machine ran (see the load average).',
@@ -62,7 +63,7 @@ function cpuTable(rounds: readonly RoundResult[], cores: number): string {
     '| part | CPU seconds | share of one core | CPU µs an event |',
     '| --- | ---: | ---: | ---: |',
     ...parts.map((part) => {
-      const cpu = median(rounds.map((r) => r.system.endToEnd.cpu[part] ?? Number.NaN));
+      const cpu = median(rounds.map((r) => run(r).cpu[part] ?? Number.NaN));
       return `| ${part} | ${cpu.toFixed(2)} | ${Math.round((cpu / seconds) * 100)}% | ${((cpu / events) * 1e6).toFixed(1)} |`;
     }),
   ].join('\n');
@@ -106,8 +107,14 @@ export function renderMarkdown(args: { stamp: string; options: BenchOptions; mac
     '',
     '## CPU during the end-to-end run (median)',
     '',
-    cpuTable(rounds, machine.cores),
+    cpuTable(rounds, machine.cores, (r) => r.system.endToEnd),
     '',
+    ...(last.start ? [
+      `## CPU during the npm start end-to-end run (median; publisher ${last.start.publisher}, not counted in a part)`,
+      '',
+      cpuTable(rounds, machine.cores, (r) => r.start!.endToEnd),
+      '',
+    ] : []),
     '## Processes (last round)',
     '',
     '| process | peak RSS MB | CPU seconds over its life | exit code |',

@@ -1,6 +1,6 @@
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import type { PhaseData } from '../data/phase-data.ts';
-import { publishAll, type PublishResult } from '../load/publisher.ts';
+import type { PublishResult } from '../load/publisher.ts';
 import { withCpuSplit, type CpuPart } from '../probes/cpu-split.ts';
 import { drained } from './drain.ts';
 
@@ -15,19 +15,22 @@ export type EndToEnd = {
   cpu: Record<string, number>;
 };
 
+/** Sends every body to `url` once, each accepted in the end. */
+export type Publish = (url: string, bodies: readonly string[]) => Promise<PublishResult>;
+
 /** Publishes the phase through ingest and waits until the workers have stored or dropped every event. */
 export async function measureEndToEnd(args: {
   url: string;
   phase: PhaseData;
   bodies: readonly string[];
-  publishers: number;
+  publish: Publish;
   queue: EventQueue;
   receivedBefore: number;
   cpuParts: readonly CpuPart[];
 }): Promise<EndToEnd> {
   const { result, cpu } = await withCpuSplit(args.cpuParts, async () => {
     const started = performance.now();
-    const publish = await publishAll(args.url, args.bodies, args.publishers);
+    const publish = await args.publish(args.url, args.bodies);
     const done = await drained(args.queue, args.receivedBefore + args.phase.plan.total, 120_000 + args.phase.plan.total / 2);
     return { publish, seconds: (done - started) / 1000 };
   });

@@ -13,7 +13,7 @@ export type IngestResults = {
 };
 
 /** Every request of a phase must be accepted, or the counters cannot be checked exactly. */
-function allAccepted(what: string, result: LoadResult): void {
+export function allAccepted(what: string, result: LoadResult): void {
   if (result.accepted !== result.requests) {
     throw new Error(`${what}: ${result.accepted} of ${result.requests} requests accepted (statuses ${JSON.stringify(result.statuses)}, ${result.lost} unanswered)`);
   }

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { sql } from 'kysely';
 import type { Db } from '../../shared/db/database.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
+import { publishAll } from '../load/publisher.ts';
 import { expectedAfter, type PhaseData } from '../data/phase-data.ts';
-import type { CpuPart } from '../probes/cpu-split.ts';
-import { commandsBetween, commandStats, redisServerPid, slowlogSince, type CommandStat, type SlowEntry } from '../probes/redis-server.ts';
+import { storeParts, type CpuPart } from '../probes/cpu-split.ts';
+import { commandsBetween, commandStats, slowlogSince, type CommandStat, type SlowEntry } from '../probes/redis-server.ts';
 import type { Entries } from './compiled-build.ts';
 import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
@@ -91,19 +91,16 @@ export async function measureSystem(args: {
     const drain = { events: left, seconds: drainSeconds, eventsPerSecond: left / drainSeconds };
     log(`backlog drain: ${left} events in ${drainSeconds.toFixed(2)} s = ${Math.round(drain.eventsPerSecond)} events/s`);
 
-    const redisPid = await redisServerPid(args.redis);
-    const backends = async () => (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = ${args.databaseName}`.execute(args.db)).rows.map((r) => r.pid);
     const cpuParts: CpuPart[] = [
       { label: 'ingest', pids: async () => [ingest.pid] },
       { label: 'process', pids: async () => [worker.pid] },
       { label: 'stats', pids: async () => [stats.pid] },
-      { label: 'postgres backends', pids: backends },
-      { label: 'redis-server (shared)', pids: async () => [redisPid] },
+      ...(await storeParts(args.db, args.databaseName, args.redis)),
       { label: 'bench (publishers)', pids: async () => [process.pid] },
     ];
     const endToEnd = await measureEndToEnd({
       url: `${ingest.url}/publish`, phase: args.phases.endToEnd, bodies: args.phases.endToEndBodies,
-      publishers: args.publishers, queue, receivedBefore: received, cpuParts,
+      publish: (url, bodies) => publishAll(url, bodies, args.publishers), queue, receivedBefore: received, cpuParts,
     });
     sent.push(args.phases.endToEnd);
     received += args.phases.endToEnd.plan.total;

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -10,8 +11,10 @@ let stdout: pino.DestinationStream | undefined;
  * readable lines when a person watches a terminal, JSON lines for everything else (files, pipes, collectors).
  */
 function stdoutStream(): pino.DestinationStream {
-  stdout ??= process.stdout.isTTY
-    ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '{function}: {msg}', ignore: 'pid,hostname,function', sync: true })
+  // File descriptor 1 rather than process.stdout: in a worker thread (npm start's storage thread)
+  // process.stdout is a relay through the main thread, while fd 1 is the process's own terminal or pipe.
+  stdout ??= isatty(1)
+    ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '{function}: {msg}', ignore: 'pid,hostname,function', sync: true, destination: 1 })
     : pino.destination(1);
   return stdout;
 }

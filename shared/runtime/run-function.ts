@@ -12,6 +12,7 @@ import { createRedisClient, readyWithin, redisTarget, type RedisClient } from '.
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
 import { readinessOf } from './readiness.ts';
+import { logRedisConnection } from './redis-connection.ts';
 import { logStart } from './start-line.ts';
 
 export type Resources<Needs extends { redis: boolean; db: boolean }> = {
@@ -96,15 +97,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   const metrics = createMetrics(name);
 
   const redis = needs.redis ? createRedisClient(config, name) : undefined;
-  let redisDown = false;
-  redis?.on('error', (error) => {
-    if (!redisDown) logger.warn({ err: String(error) }, 'Redis connection lost; reconnecting');
-    redisDown = true;
-  });
-  redis?.on('ready', () => {
-    if (redisDown) logger.info('Redis connection is back');
-    redisDown = false;
-  });
+  if (redis) logRedisConnection(redis, logger);
   const db = needs.db ? createDb(config.databaseUrl, config.dbPoolSize, `aggregator-${name}`) : undefined;
   // Reads that may lag (GET /events) go to DATABASE_READ_URL when it names another server; never migrated.
   // Its pool connects at the first read only, so functions that never list events never reach it, and

@@ -53,12 +53,12 @@ describe('the whole runner killed with a backlog', () => {
 });
 
 describe('SIGTERM', () => {
-  it('a process function stuck in a batch hands it back and exits within SHUTDOWN_TIMEOUT_MS', async () => {
+  it.each(['functions/process/server.ts', 'runner/local.ts'])('%s stuck in a batch hands it back and exits within SHUTDOWN_TIMEOUT_MS', async (entry) => {
     const lock = new pg.Client({ connectionString: database.url });
     await lock.connect();
     await lock.query('BEGIN');
     await lock.query('LOCK TABLE processed_messages IN SHARE MODE');
-    const worker = await start('functions/process/server.ts', { WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '3000' });
+    const worker = await start(entry, { WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '3000' });
     const plan = planRun({ total: 100, seed: 51 });
     await queue.enqueue({ id: 'stuck', events: eventsBetween(plan, 0, 100) }, 1e6);
     await waitFor(async () => (await queue.depth()).batchesInFlight === 1, { what: 'the worker to claim' });
