@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { documentedRoutes, responseProblems } from '../test/support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../shared/openapi/document.ts';
-import { createHarness, event, type Harness } from '../test/support/harness.ts';
+import { createHarness, event, type Harness } from '../dev/harness.ts';
 import { createGatewayApp } from './gateway.ts';
 import { createLocalApp } from './local-app.ts';
 

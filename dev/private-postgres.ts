@@ -17,8 +17,8 @@ function run(tool: string, args: string[]) {
 }
 
 /**
- * A PostgreSQL server of the test's own (initdb into a temporary folder, trust
- * auth, a free port) that the test can stop (`immediate`: like a crash) and start.
+ * A PostgreSQL server of its own for a test (initdb into a temporary folder,
+ * trust auth, a free port) that the test can stop (`immediate`: like a crash) and start.
  *
  * @example const p = await startPrivatePostgres(); await p.stop(); await p.start()
  */
