@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../test/support/services.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../dev/services.ts';
 import type { BenchOptions } from './bench-options.ts';
 import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
 import { bodiesOf, phaseData } from './data/phase-data.ts';

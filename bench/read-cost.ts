@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Database } from '../shared/db/database.ts';
 import { eventPageQuery, type EventQuery } from '../shared/db/event-read.repository.ts';
-import { createHarness } from '../test/support/harness.ts';
+import { createHarness } from '../dev/harness.ts';
 import { median } from './report/median.ts';
 
 const { values } = parseArgs({ options: { topics: { type: 'string', default: '10,10000,100000' }, events: { type: 'string', default: '1000000' }, requests: { type: 'string', default: '300' } } });

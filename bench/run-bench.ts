@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../test/support/services.ts';
+import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../dev/services.ts';
 import type { BenchOptions } from './bench-options.ts';
 import { profileDirOf, runRound, type RoundResult } from './bench-round.ts';
 import { describeMachine, type Machine } from './probes/machine.ts';

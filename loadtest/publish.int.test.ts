@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
+import { startFunction, type FunctionProcess } from '../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, event, type Harness } from '../test/support/harness.ts';
-import { waitFor } from '../test/support/wait.ts';
+import { createHarness, event, type Harness } from '../dev/harness.ts';
+import { waitFor } from '../dev/wait.ts';
 import { createGatewayApp } from './gateway.ts';
 import { createLocalApp } from './local-app.ts';
 

@@ -5,7 +5,7 @@ import { createMetrics, forFunction } from '../shared/metrics/metrics.ts';
 import { documentedRoutes, responseProblems } from '../test/support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../shared/openapi/document.ts';
 import { parkLetter } from '../test/support/dead-letters.ts';
-import { createHarness, event, type Harness } from '../test/support/harness.ts';
+import { createHarness, event, type Harness } from '../dev/harness.ts';
 import { createLocalApp } from './local-app.ts';
 
 let h: Harness;

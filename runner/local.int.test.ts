@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
-import { waitFor } from '../test/support/wait.ts';
+import { startFunction, type FunctionProcess } from '../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
+import { waitFor } from '../dev/wait.ts';
 
 // `npm start` as a newcomer runs it: one process, one port, the poller inside.
 let database: TestDatabase;

@@ -3,10 +3,10 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event } from '../test/support/harness.ts';
-import { freePort, startFunction, type FunctionProcess } from '../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
-import { waitFor } from '../test/support/wait.ts';
+import { event } from '../dev/harness.ts';
+import { freePort, startFunction, type FunctionProcess } from '../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
+import { waitFor } from '../dev/wait.ts';
 
 // `npm start` as a newcomer meets it: what its first line says, where it listens, what its log
 // lines name, what it counts; and the settings that stop it before anything is started.

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventsBetween, planRun } from '../loadtest/lib/events.js';
 import { EventQueue } from '../shared/queue/queue.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
 import { startStorageThread, type StorageThread } from './storage-thread.ts';
 
 // npm start's claim loops in a thread of their own: they store while the main thread's event loop is held.

@@ -6,10 +6,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/log/logger.ts';
-import { event } from '../test/support/harness.ts';
-import { freePort, startFunction, type FunctionProcess } from '../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../test/support/services.ts';
-import { waitFor } from '../test/support/wait.ts';
+import { event } from '../dev/harness.ts';
+import { freePort, startFunction, type FunctionProcess } from '../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
+import { waitFor } from '../dev/wait.ts';
 import { pidIn } from './leftover-server.ts';
 import { zeroSetup } from './zero-setup.ts';
 

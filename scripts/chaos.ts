@@ -1,4 +1,4 @@
-// `npm run chaos -- --seconds 120`: the chaos run of test/chaos/chaos-run.ts, with its report.
+// `npm run chaos -- --seconds 120`: the chaos run of dev/chaos-run.ts, with its report.
 import { localServers } from '../runner/local-servers.ts';
 import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
 
@@ -36,11 +36,11 @@ const options = readCommandLine(USAGE, (args) => {
   };
 });
 
-// The PostgreSQL of a running `npm start`, unless TEST_DATABASE_URL names one; set before the
-// test support that reads it is loaded.
+// The PostgreSQL of a running `npm start`, unless TEST_DATABASE_URL names one; set before
+// dev/services.ts, which reads it when loaded.
 const { DATABASE_URL: startedPostgres } = localServers({ DATA_DIR: process.env.DATA_DIR });
 if (!process.env.TEST_DATABASE_URL && startedPostgres) process.env.TEST_DATABASE_URL = startedPostgres;
-const { runChaos } = await import('../test/chaos/chaos-run.ts');
+const { runChaos } = await import('../dev/chaos-run.ts');
 
 const report = await runChaos(options, (line) => console.error(line));
 

@@ -1,5 +1,5 @@
 import type { EventQueue } from '../../shared/queue/queue.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 /**
  * Waits until Redis has counted `received` events in and none is pending: the

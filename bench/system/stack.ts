@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFunction, type FunctionProcess } from '../../test/support/processes.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
 import { cpuSeconds, peakRssMb } from '../probes/proc-stats.ts';
 
 const PRELOAD = fileURLToPath(new URL('../probes/cpu-profile-preload.ts', import.meta.url));

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../test/support/browser.ts';
 import { scriptedServer } from '../../test/support/scripted-server.ts';
-import { startFunction } from '../../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { startFunction } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

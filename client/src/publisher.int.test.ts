@@ -3,9 +3,9 @@ import { eventAt, planRun, type Plan } from '../../loadtest/lib/events.js';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { faultyProxy } from '../../test/support/faulty-proxy.ts';
 import { expectDrainedAndExact } from '../../test/support/invariant.ts';
-import { freePort, startFunction, type FunctionProcess } from '../../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { freePort, startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 import type { PublishError } from './errors.ts';
 import { createPublisher, type Publisher } from './publisher.ts';
 

@@ -4,7 +4,7 @@ import { eventSchema } from '../../shared/event/event.schema.ts';
 import { AppError } from '../../shared/http/errors.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import { scriptedServer, type Reply, type Received } from '../../test/support/scripted-server.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { waitFor } from '../../dev/wait.ts';
 import { FlushError, InvalidEventError, PublishError, PublisherClosedError } from './errors.ts';
 import { SERVER_DEFAULTS, type PublisherOptions } from './options.ts';
 import { createPublisher, type Publisher } from './publisher.ts';

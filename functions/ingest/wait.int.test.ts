@@ -7,10 +7,10 @@ import { createMetrics } from '../../shared/metrics/metrics.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { createRedis } from '../../shared/queue/redis.ts';
 import { readinessOf } from '../../shared/runtime/readiness.ts';
-import { createHarness, event, postJson, type Harness } from '../../test/support/harness.ts';
-import { freePort, startFunction } from '../../test/support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
+import { freePort, startFunction } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 import { createIngestApp } from './app.ts';
 
 // `POST /publish?wait=true` over a real Redis and PostgreSQL: the outcome of each event

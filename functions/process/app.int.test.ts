@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, event, type Harness } from '../../test/support/harness.ts';
+import { createHarness, event, type Harness } from '../../dev/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -6,8 +6,8 @@ import { listEvents } from '../../shared/db/event-read.repository.ts';
 import { countEvents } from '../../shared/db/event.repository.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
 import type { QueueMessage } from '../../shared/queue/message.ts';
-import { event } from '../../test/support/harness.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/support/services.ts';
+import { event } from '../../dev/harness.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
 import { storeInTransaction, storeMessages } from './store-messages.ts';
 
 let t: TestDatabase;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, event, postJson, type Harness } from '../../test/support/harness.ts';
+import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 
 // GET /events and GET /stats over HTTP (app.request) on a real Redis and PostgreSQL:
 // the query parameters, their errors, and the cursors.

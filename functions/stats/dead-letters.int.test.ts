@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parkLetter } from '../../test/support/dead-letters.ts';
-import { createHarness, event, type Harness } from '../../test/support/harness.ts';
-import { expectDrainedAndExact, snapshot } from '../../test/support/invariant.ts';
+import { createHarness, event, type Harness } from '../../dev/harness.ts';
+import { snapshot } from '../../dev/invariant.ts';
+import { expectDrainedAndExact } from '../../test/support/invariant.ts';
 
 // The dead letters over HTTP (app.request) on a real Redis and PostgreSQL: the list a
 // read key sees, and replay and drop, which take an ingest key and keep the counters exact.

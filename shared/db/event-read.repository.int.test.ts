@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event } from '../../test/support/harness.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/support/services.ts';
+import { event } from '../../dev/harness.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
 import type { Event } from '../event/event.schema.ts';
 import type { QueueMessage } from '../queue/message.ts';
 import { eventPageQuery, listEvents, type EventQuery } from './event-read.repository.ts';

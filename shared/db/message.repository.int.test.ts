@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/support/services.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
 import { parkedAmong, pruneProcessedMessages, recordMessageIds } from './message.repository.ts';
 
 let t: TestDatabase;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../test/support/services.ts';
+import { createTestDatabase } from '../../dev/services.ts';
 import { createDb } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig } from '../config/config.ts';
+import { bodySchemas } from '../openapi/body-schemas.ts';
 import { eventSchema } from './event.schema.ts';
 
 const schema = eventSchema(defaultConfig().limits);
@@ -35,6 +36,15 @@ describe('eventSchema', () => {
     expect(problems({ ...valid, event_id: 'a\tb' })).toEqual([{ path: 'event_id', message: 'event_id must not contain control characters' }]);
     expect(problems({ ...valid, source: 'a\u0085' })).toMatchObject([{ path: 'source' }]);
     expect(problems({ ...valid, topic: 'a b' })).toEqual([{ path: 'topic', message: 'topic may contain only letters, digits and . _ - : /' }]);
+  });
+
+  it('has the topic rule the OpenAPI document publishes', () => {
+    const published = bodySchemas(defaultConfig().limits).Event!.properties as Record<string, { pattern: string; description: string }>;
+    const pattern = new RegExp(published.topic!.pattern, 'u');
+    for (const topic of ['orders', 'a.b_c-d:e/f', 'Bestellungen.ü', '注文', 'a b', 'a+b', 'a\\b', 'a#b', 'a\u00a0b', '٣']) {
+      expect({ topic, published: pattern.test(topic) }).toEqual({ topic, published: problems({ ...valid, topic }).length === 0 });
+    }
+    expect(problems({ ...valid, topic: 'a b' })[0]!.message).toContain(published.topic!.description);
   });
 
   it('points into the payload at the problem', () => {

@@ -27,6 +27,13 @@ export type EventLimits = {
 
 const CONTROL = /\p{Cc}/u;
 
+/**
+ * What a topic may hold, written once for the validation and the OpenAPI document.
+ *
+ * @example { pattern: TOPIC_CHARSET.allowed.source, description: TOPIC_CHARSET.rule }
+ */
+export const TOPIC_CHARSET = { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' } as const;
+
 // Node's Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only
 // TextEncoder. Looked up on globalThis so that the client compiles without Node's types.
 const NodeBuffer = (globalThis as { Buffer?: { byteLength: (text: string, encoding: 'utf8') => number } }).Buffer;
@@ -87,7 +94,7 @@ function eventMessage(issue: v.StrictObjectIssue): string {
 export function eventSchema(limits: EventLimits) {
   return v.strictObject(
     {
-      topic: textField('topic', limits.maxTopicLength, { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' }),
+      topic: textField('topic', limits.maxTopicLength, TOPIC_CHARSET),
       event_id: textField('event_id', limits.maxEventIdLength),
       timestamp: v.pipe(
         v.string('timestamp must be a string'),

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
-import { freePort } from '../../test/support/processes.ts';
-import { testRedis } from '../../test/support/services.ts';
+import { freePort } from '../../dev/processes.ts';
+import { testRedis } from '../../dev/services.ts';
 import { EventQueue } from '../queue/queue.ts';
 import { createRedis } from '../queue/redis.ts';
 import { createMetrics } from './metrics.ts';

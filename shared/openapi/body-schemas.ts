@@ -1,4 +1,4 @@
-import type { EventLimits } from '../event/event.schema.ts';
+import { TOPIC_CHARSET, type EventLimits } from '../event/event.schema.ts';
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1), as plain data. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -40,7 +40,7 @@ export const errorFields = {
 export function bodySchemas(limits: EventLimits): Record<string, JsonSchema> {
   const text = (max: number, description: string): JsonSchema => ({ type: 'string', minLength: 1, maxLength: max, description });
   const eventFields = {
-    topic: { ...text(limits.maxTopicLength, 'letters, digits and . _ - : /'), pattern: '^[\\p{L}\\p{Nd}._:/-]+$' },
+    topic: { ...text(limits.maxTopicLength, TOPIC_CHARSET.rule), pattern: TOPIC_CHARSET.allowed.source },
     event_id: text(limits.maxEventIdLength, 'no control characters'),
     timestamp: { type: 'string', format: 'date-time', description: 'RFC 3339 with a zone offset or Z' },
     source: text(limits.maxSourceLength, 'no control characters'),

@@ -7,8 +7,8 @@ import { createBatchProcessor } from '../../functions/process/batch-processor.ts
 import { createStatsApp } from '../../functions/stats/app.ts';
 import { deadLettersQuery, eventsQuery, statsQuery } from '../../functions/stats/query.ts';
 import { parkLetter } from '../../test/support/dead-letters.ts';
-import { createHarness, event, type Harness } from '../../test/support/harness.ts';
-import { freePort } from '../../test/support/processes.ts';
+import { createHarness, event, type Harness } from '../../dev/harness.ts';
+import { freePort } from '../../dev/processes.ts';
 import { defaultConfig } from '../config/config.ts';
 import { createDb } from '../db/database.ts';
 import { createMetrics } from '../metrics/metrics.ts';

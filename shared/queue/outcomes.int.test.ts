@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
-import { testRedis } from '../../test/support/services.ts';
+import { testRedis } from '../../dev/services.ts';
 import { outcomePublisher, OutcomeWaiter } from './outcomes.ts';
 import { queueKeys } from './queue-keys.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { testRedis } from '../../test/support/services.ts';
-import { waitFor } from '../../test/support/wait.ts';
-import { event } from '../../test/support/harness.ts';
+import { testRedis } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
+import { event } from '../../dev/harness.ts';
 import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { EventQueue } from './queue.ts';
 

@@ -1,8 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { event } from '../../test/support/harness.ts';
-import { testRedis, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { event } from '../../dev/harness.ts';
+import { testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 import type { QueueMessage } from './message.ts';
 import { EventQueue } from './queue.ts';
 import { createRedis } from './redis.ts';

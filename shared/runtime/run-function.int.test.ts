@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../../test/support/processes.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 let fn: FunctionProcess | undefined;
 afterEach(async () => {

@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upstream } from '../../infra/upstream.ts';
 import { createGatewayApp } from '../../runner/gateway.ts';
-import { createHarness, event, type Harness } from '../support/harness.ts';
-import { freePort } from '../support/processes.ts';
-import { waitFor } from '../support/wait.ts';
+import { createHarness, event, type Harness } from '../../dev/harness.ts';
+import { freePort } from '../../dev/processes.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 /** Serves an app on a free port, as its container would. */
 async function listen(app: { fetch: (request: Request) => Response | Promise<Response> }) {

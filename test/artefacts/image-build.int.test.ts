@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueKeys } from '../../shared/queue/queue-keys.ts';
-import { freePort } from '../support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { freePort } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 import { dockerfileStages } from './support/artefacts.ts';
 import { buildDist, runNode, startCompiled } from './support/compiled.ts';
 

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { runChaos } from './chaos-run.ts';
+import { runChaos } from '../../dev/chaos-run.ts';
 
 // The short form of `npm run chaos`: a few kills of each kind, then nothing lost and nothing counted twice.
 it('loses nothing and counts nothing twice while workers, ingest and Redis are killed', async () => {

@@ -5,13 +5,13 @@ import { eventsBetween, expectedCounts, planRun } from '../../loadtest/lib/event
 import { responseProblems } from '../support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../../shared/openapi/document.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../../dev/services.ts';
 import { parkLetter } from '../support/dead-letters.ts';
-import { event } from '../support/harness.ts';
+import { event } from '../../dev/harness.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 // The dashboard in a real browser against `npm start`: with READ_API_KEYS set the page
 // asks for the key, then shows the same numbers as GET /stats once the events are in.

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event } from '../support/harness.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, TEST_REDIS_URL, testRedis, type TestDatabase } from '../support/services.ts';
+import { event } from '../../dev/harness.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, TEST_REDIS_URL, testRedis, type TestDatabase } from '../../dev/services.ts';
 import { queueProbe } from './queue-probe.ts';
 
 // API keys on a real ingest (keys from the environment) and a real stats

@@ -2,9 +2,9 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event } from '../support/harness.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { TEST_REDIS_URL, testRedis } from '../support/services.ts';
+import { event } from '../../dev/harness.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { TEST_REDIS_URL, testRedis } from '../../dev/services.ts';
 import { invalidBody } from './arbitraries.ts';
 import { queueProbe } from './queue-probe.ts';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, postJson, type Harness } from '../support/harness.ts';
-import { waitFor } from '../support/wait.ts';
+import { createHarness, postJson, type Harness } from '../../dev/harness.ts';
+import { waitFor } from '../../dev/wait.ts';
 import { batchWithOneBroken, validEvent, type GeneratedEvent } from './arbitraries.ts';
 import { queueProbe } from './queue-probe.ts';
 

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { testRedis, TEST_REDIS_URL } from '../support/services.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
 import { queueProbe } from './queue-probe.ts';
 
 // A client that opens a request and then trickles or stalls must be cut off at

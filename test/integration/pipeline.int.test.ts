@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedCounts, planRun } from '../../loadtest/lib/events.js';
 import { countEvents } from '../../shared/db/event.repository.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
 import { publishPlan } from '../support/publisher.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 // The functions as separate processes, as containers run them: one ingest, two
 // process functions of two claim loops each (four pollers), one stats.

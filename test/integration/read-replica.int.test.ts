@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { event } from '../support/harness.ts';
-import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
-import { startStreamingReplica, type StreamingReplica } from '../support/private-postgres-replica.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { testRedis, TEST_REDIS_URL } from '../support/services.ts';
+import { event } from '../../dev/harness.ts';
+import { startPrivatePostgres, type PrivatePostgres } from '../../dev/private-postgres.ts';
+import { startStreamingReplica, type StreamingReplica } from '../../dev/private-postgres-replica.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
 
 // DATABASE_READ_URL: GET /events reads from a streaming replica; the counters stay on the primary.
 let primary: PrivatePostgres;

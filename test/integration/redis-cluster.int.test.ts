@@ -8,12 +8,12 @@ import { countEvents } from '../../shared/db/event.repository.ts';
 import type { QueueMessage } from '../../shared/queue/message.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { createRedisCluster, readyWithin } from '../../shared/queue/redis.ts';
-import { event, postJson } from '../support/harness.ts';
-import { startRedisCluster, type PrivateRedisCluster } from '../support/private-redis-cluster.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
+import { event, postJson } from '../../dev/harness.ts';
+import { startRedisCluster, type PrivateRedisCluster } from '../../dev/private-redis-cluster.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
 import { publishPlan } from '../support/publisher.ts';
-import { createTestDatabase, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 // The queue and the functions on a Redis Cluster of three masters that want a password. Every queue key
 // carries the one hash tag `{prefix}`, so each Lua script touches one slot, on one master: the scripts run unchanged.

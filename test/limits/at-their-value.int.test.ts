@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, event, postJson, type Harness } from '../support/harness.ts';
+import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 
 // Every limit at exactly its value is accepted, one past it refused.
 let h: Harness;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { watchQueue } from '../../shared/metrics/queue-gauges.ts';
-import { createHarness, event, postJson, type Harness } from '../support/harness.ts';
+import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,11 +4,11 @@ import { eventsBetween, planRun } from '../../loadtest/lib/events.js';
 import { createDb } from '../../shared/db/database.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
-import { startPrivatePostgres } from '../support/private-postgres.ts';
-import { startPrivateRedis } from '../support/private-redis.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { startPrivatePostgres } from '../../dev/private-postgres.ts';
+import { startPrivateRedis } from '../../dev/private-redis.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 const started: FunctionProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
-import { createHarness, event, postJson, type Harness } from '../support/harness.ts';
+import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
-import { TEST_REDIS_URL } from '../support/services.ts';
+import { TEST_REDIS_URL } from '../../dev/services.ts';
 
 const run = promisify(execFile);
 let h: Harness;

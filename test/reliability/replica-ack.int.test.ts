@@ -11,11 +11,11 @@ import { decodeMessage } from '../../shared/queue/message.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { createRedisCluster, readyWithin } from '../../shared/queue/redis.ts';
 import { readinessOf } from '../../shared/runtime/readiness.ts';
-import { event, postJson } from '../support/harness.ts';
-import { startRedisCluster, type PrivateRedisCluster } from '../support/private-redis-cluster.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { event, postJson } from '../../dev/harness.ts';
+import { startRedisCluster, type PrivateRedisCluster } from '../../dev/private-redis-cluster.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 // REDIS_MIN_REPLICAS_ACK on a Redis Cluster with one replica per master: a 202 means the replica has the
 // message, so the replica that takes over from a crashed master has every acknowledged event.

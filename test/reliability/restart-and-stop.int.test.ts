@@ -4,9 +4,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventsBetween, planRun } from '../../loadtest/lib/events.js';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 const r = testRedis('restart');
 let database: TestDatabase;

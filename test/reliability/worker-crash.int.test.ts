@@ -4,10 +4,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { eventsBetween, planRun } from '../../loadtest/lib/events.js';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase, type TestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { startPrivateRedis, type PrivateRedis } from '../../dev/private-redis.ts';
+import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
+import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 
 // Workers killed with SIGKILL at the worst moments. A private Redis, because one
 // test pauses its writes, which would stall every other file on a shared one.

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
+import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../../dev/services.ts';
 
 // Fail the run once, clearly, when a service is missing, instead of in every file.
 export default async function checkServices(): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/processes.ts';
+import { freePort } from '../../dev/processes.ts';
 
 // Every `npm run` tool, run as a user runs it: `--help` is usage and exit 0, a wrong option is
 // one line, the usage and exit 2, and no stack trace anywhere.

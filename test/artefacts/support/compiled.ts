@@ -2,8 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../support/processes.ts';
-import { waitFor } from '../../support/wait.ts';
+import { freePort } from '../../../dev/processes.ts';
+import { waitFor } from '../../../dev/wait.ts';
 import { ROOT, dockerfileStages } from './artefacts.ts';
 
 const run = promisify(execFile);

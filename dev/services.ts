@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createDb, type Db } from '../../shared/db/database.ts';
-import { migrateToLatest } from '../../shared/db/migrate.ts';
+import { createDb, type Db } from '../shared/db/database.ts';
+import { migrateToLatest } from '../shared/db/migrate.ts';
 
-/** The PostgreSQL and Redis the suite runs against: the local ones unless told otherwise. */
+/** The PostgreSQL and Redis that tests, the bench and the chaos run use: the local ones unless told otherwise. */
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -13,8 +13,8 @@ const suffix = () => randomBytes(4).toString('hex');
 export type TestDatabase = { url: string; name: string; db: Db; drop: () => Promise<void> };
 
 /**
- * A fresh database of its own for one test file, migrated, so files run in
- * parallel without seeing each other's rows.
+ * A fresh database of its own for one test file (or one bench or chaos run),
+ * migrated, so they run in parallel without seeing each other's rows.
  *
  * @example const t = await createTestDatabase('ingest'); afterAll(t.drop)
  */
@@ -43,8 +43,8 @@ export async function createTestDatabase(label: string, options: { migrate?: boo
 }
 
 /**
- * A Redis client and a key prefix of its own for one test file; `cleanup`
- * deletes every key under the prefix.
+ * A Redis client and a key prefix of its own for one test file (or one bench
+ * round); `cleanup` deletes every key under the prefix.
  *
  * @example const r = testRedis('ingest'); afterAll(r.cleanup)
  */

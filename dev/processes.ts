@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../runner/free-port.ts';
+import { freePort } from '../runner/free-port.ts';
 import { waitFor } from './wait.ts';
 
 export { freePort };
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export type FunctionProcess = {
   url: string;

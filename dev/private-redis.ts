@@ -7,9 +7,9 @@ import { freePort } from './processes.ts';
 import { waitFor } from './wait.ts';
 
 /**
- * A redis-server of the test's own, on a free port, with AOF and
- * `appendfsync always` as production runs it, that the test can kill (SIGKILL,
- * as a crash) and restart on the same port and data.
+ * A redis-server of its own for a test or the chaos run, on a free port, with
+ * AOF and `appendfsync always` as production runs it, that the caller can kill
+ * (SIGKILL, as a crash) and restart on the same port and data.
  *
  * @example const r = await startPrivateRedis(); await r.kill(); await r.start()
  */

@@ -1,11 +1,10 @@
 import { Redis } from 'ioredis';
-import { eventsBetween, keyAt, planRun } from '../../loadtest/lib/events.js';
-import { EventQueue } from '../../shared/queue/queue.ts';
-import { snapshot, type Snapshot } from '../support/invariant.ts';
-import { startPrivateRedis } from '../support/private-redis.ts';
-import { freePort, startFunction, type FunctionProcess } from '../support/processes.ts';
-import { createTestDatabase } from '../support/services.ts';
-import { waitFor } from '../support/wait.ts';
+import { eventsBetween, keyAt, planRun } from '../loadtest/lib/events.js';
+import { EventQueue } from '../shared/queue/queue.ts';
+import { waitUntilDrained, type Snapshot } from './invariant.ts';
+import { startPrivateRedis } from './private-redis.ts';
+import { freePort, startFunction, type FunctionProcess } from './processes.ts';
+import { createTestDatabase } from './services.ts';
 
 export type ChaosOptions = {
   seconds: number;
@@ -133,10 +132,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     clearInterval(progress);
     await Promise.all([ingest, ...workers]); // every process up again to drain
     log('chaos: publishing done, draining');
-    const final = await waitFor(async () => {
-      const [s, depth] = await Promise.all([snapshot(queue, database.db), queue.depth()]);
-      return s.pending === 0 && depth.queuedMessages === 0 && depth.batchesInFlight === 0 ? s : null;
-    }, { timeoutMs: 300_000, intervalMs: 250, what: 'the chaos backlog to drain' });
+    const final = await waitUntilDrained(queue, database.db, { timeoutMs: 300_000, intervalMs: 250 });
 
     // Lost: a key whose event got a 202 but is not stored.
     const stored = new Set((await database.db.selectFrom('events').select(['event_id']).execute()).map((r) => r.event_id));

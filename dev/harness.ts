@@ -1,16 +1,17 @@
 import { pino } from 'pino';
-import { createIngestApp } from '../../functions/ingest/app.ts';
-import { createProcessFunction } from '../../functions/process/process-function.ts';
-import { createStatsApp } from '../../functions/stats/app.ts';
-import { loadConfig, type Config } from '../../shared/config/config.ts';
-import { createMetrics } from '../../shared/metrics/metrics.ts';
-import { EventQueue } from '../../shared/queue/queue.ts';
-import { readinessOf } from '../../shared/runtime/readiness.ts';
+import { createIngestApp } from '../functions/ingest/app.ts';
+import { createProcessFunction } from '../functions/process/process-function.ts';
+import { createStatsApp } from '../functions/stats/app.ts';
+import { loadConfig, type Config } from '../shared/config/config.ts';
+import { createMetrics } from '../shared/metrics/metrics.ts';
+import { EventQueue } from '../shared/queue/queue.ts';
+import { readinessOf } from '../shared/runtime/readiness.ts';
 import { createTestDatabase, testRedis } from './services.ts';
 
 /**
  * The three apps in-process over a real Redis (own key prefix) and a real
- * PostgreSQL (own database), for tests that call them with `app.request()`.
+ * PostgreSQL (own database), for tests (and the bench's read-cost probe) that
+ * call them with `app.request()`.
  *
  * @example const h = await createHarness('stats'); afterAll(h.cleanup)
  */
