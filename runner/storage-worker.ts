@@ -35,7 +35,9 @@ const ownMetrics = async () => (await metrics.registry.getMetricsAsJSON()).filte
 
 async function stop() {
   await poller.stop(); // unfinished batches are handed back to the queue
-  await settledWithin(Promise.allSettled([redis.quit(), db.destroy()]), Math.min(2_000, config.shutdownTimeoutMs / 4));
+  // A short wait: the main thread closes its own clients after this, within the same SHUTDOWN_TIMEOUT_MS,
+  // and a connection left open here (a transaction stuck on a lock) ends with the thread anyway.
+  await settledWithin(Promise.allSettled([redis.quit(), db.destroy()]), Math.min(500, config.shutdownTimeoutMs / 10));
   process.exit(0); // in a worker thread this ends the thread only
 }
 
