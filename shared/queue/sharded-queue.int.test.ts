@@ -85,6 +85,19 @@ describe('a queue of three shards', () => {
     expect(await queue.depth()).toEqual({ queuedMessages: 30, batchesInFlight: 0 });
   });
 
+  it('reports the oldest pending message of any shard, for the gauges', async () => {
+    const queue = new EventQueue(r.redis, prefix, { shards: 3 });
+    for (let i = 0; i < 30; i++) await queue.enqueue({ ...message(`m${i}`), at: 1_000_000 + i }, 1_000);
+    const oldest = queue.shardFor('m0');
+    expect(await queue.oldestPendingAt()).toBe(1_000_000);
+    // The oldest one claimed (in flight) still counts; once acknowledged, the next oldest of any shard does.
+    const claim = (await oldest.claim({ ...options, maxMessages: 1 }))!;
+    expect(idsOf(claim)).toEqual(['m0']);
+    expect(await queue.oldestPendingAt()).toBe(1_000_000);
+    await queue.ack(claim.claimId, { events: 1, deadLetters: [], messageIds: ['m0'] });
+    expect(await queue.oldestPendingAt()).toBe(1_000_001);
+  });
+
   it('refuses past MAX_QUEUE_LENGTH counted over all shards, whichever shard a message goes to', async () => {
     const queue = new EventQueue(r.redis, prefix, { shards: 3 });
     const outcomes = [];
