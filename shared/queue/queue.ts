@@ -105,7 +105,8 @@ export class EventQueue {
   async deadLetters(): Promise<ParkedLetter[]> {
     const letters = (await Promise.all(this.shards.map((s) => s.deadLetters()))).flat();
     // Stable: letters of one shard keep their order (the list's), even within one millisecond.
-    return this.shards.length === 1 ? letters : letters.sort((a, b) => b.at.localeCompare(a.at));
+    // A letter parked by an old version may have no `at`: it sorts last.
+    return this.shards.length === 1 ? letters : letters.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
   }
 
   async replay(letter: ParkedLetter): Promise<boolean> {
