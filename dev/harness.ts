@@ -4,7 +4,7 @@ import { createProcessFunction } from '../functions/process/process-function.ts'
 import { createStatsApp } from '../functions/stats/app.ts';
 import { loadConfig, type Config } from '../shared/config/config.ts';
 import { createMetrics } from '../shared/metrics/metrics.ts';
-import { EventQueue } from '../shared/queue/queue.ts';
+import { queueFromConfig } from '../shared/queue/queue.ts';
 import { readinessOf } from '../shared/runtime/readiness.ts';
 import { createTestDatabase, testRedis } from './services.ts';
 
@@ -21,7 +21,7 @@ export async function createHarness(label: string, env: Record<string, string> =
   const config: Config = loadConfig({ QUEUE_PREFIX: r.prefix, QUEUE_LEASE_MS: '2000', ...env });
   const logger = pino({ level: 'silent' });
   const metrics = createMetrics();
-  const queue = new EventQueue(r.redis, config.queuePrefix);
+  const queue = queueFromConfig(r.redis, config);
   const readiness = readinessOf({ redis: r.redis, db: database.db });
   const deps = { config, logger, metrics, queue, readiness, db: database.db };
   const processFunction = createProcessFunction(deps);

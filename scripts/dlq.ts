@@ -1,10 +1,11 @@
 // `npm run dlq -- list | replay | drop`: look at dead letters, put them back in the queue, or delete them.
-// Reaches the Redis of REDIS_URL (or the cluster of REDIS_CLUSTER_NODES) under QUEUE_PREFIX, as the functions do.
+// Reaches the Redis of REDIS_URL (or the cluster of REDIS_CLUSTER_NODES) under QUEUE_PREFIX, as the functions do,
+// and every queue shard they read (QUEUE_SHARDS, QUEUE_SHARDS_DRAIN): a letter's id names it in any shard.
 import { localServers } from '../runner/local-servers.ts';
 import { parseOptions, readCommandLine, UsageError } from '../shared/cli/command-line.ts';
 import { loadConfigOrExit } from '../shared/config/config.ts';
 import { viewOf } from '../shared/queue/dead-letter-view.ts';
-import { EventQueue, type ParkedLetter } from '../shared/queue/queue.ts';
+import { queueFromConfig, type ParkedLetter } from '../shared/queue/queue.ts';
 import { createRedisClient, readyWithin, redisTarget } from '../shared/queue/redis.ts';
 
 const USAGE = `usage: npm run dlq -- <command> [ids...] [--all]
@@ -27,7 +28,7 @@ if (!(await readyWithin(redis, 5_000))) {
   console.error(`Redis does not answer at ${redisTarget(config)}`);
   process.exit(1);
 }
-const queue = new EventQueue(redis, config.queuePrefix);
+const queue = queueFromConfig(redis, config);
 
 /** The letters named by their ids (stable, unlike positions, while letters come and go), or all of them. */
 function choose(letters: ParkedLetter[]): ParkedLetter[] {

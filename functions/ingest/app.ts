@@ -60,7 +60,7 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
     }
     if (config.redisMinReplicasAck > 0) {
       try {
-        await confirmReplicated(queue.redis, queue.keys.queue, config.redisMinReplicasAck, config.redisReplicaAckTimeoutMs);
+        await confirmReplicated(queue.redis, queue.shardFor(batchId).keys.queue, config.redisMinReplicasAck, config.redisReplicaAckTimeoutMs);
       } catch (error) {
         await pending?.cancel();
         logger.warn({ batch_id: batchId, events: events.length, err: String(error) }, 'Not confirmed by Redis replicas; answered 503');

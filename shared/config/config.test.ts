@@ -88,6 +88,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_READ_URL: 'mysql://replica/db' }, none)).toThrow(/DATABASE_READ_URL: must be a postgres: or postgresql: URL/);
   });
 
+  it('writes QUEUE_SHARDS shards and reads as many, or QUEUE_SHARDS_DRAIN when that is more', () => {
+    expect(loadConfig({}, none)).toMatchObject({ queueShards: 1, queueShardsRead: 1 });
+    expect(loadConfig({ QUEUE_SHARDS: '3' }, none)).toMatchObject({ queueShards: 3, queueShardsRead: 3 });
+    expect(loadConfig({ QUEUE_SHARDS: '1', QUEUE_SHARDS_DRAIN: '3' }, none)).toMatchObject({ queueShards: 1, queueShardsRead: 3 });
+    expect(loadConfig({ QUEUE_SHARDS: '4', QUEUE_SHARDS_DRAIN: '3' }, none)).toMatchObject({ queueShards: 4, queueShardsRead: 4 });
+    expect(() => loadConfig({ QUEUE_SHARDS: '0' }, none)).toThrow(/QUEUE_SHARDS: must be at least 1/);
+  });
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', MAX_BODY_BYTES: '0' }, none)).toThrow(/PORT: must be a whole number.*MAX_BODY_BYTES: must be at least 1/);
   });

@@ -79,6 +79,10 @@ const EnvSchema = v.object({
   STORE_MAX_RETRIES: int(5, 0, 1000),
   DB_POOL_SIZE: int(4, 1, 200),
   COUNTER_SHARDS: int(16, 1, 1024),
+  // Independent queues, each in its own Redis Cluster slot (shared/queue/queue.ts); 1 keeps the keys of old.
+  QUEUE_SHARDS: int(1, 1, 256),
+  // Shards read (claimed, reaped, counted) though no longer written: the old QUEUE_SHARDS after lowering it.
+  QUEUE_SHARDS_DRAIN: int(0, 0, 256),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
   // A request (headers and body) that takes longer is cut off: a slow client cannot hold a connection.
   REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
@@ -100,6 +104,10 @@ export type Config = Readonly<{
   /** Where reads that may lag (GET /events) go: DATABASE_READ_URL, else DATABASE_URL. */
   databaseReadUrl: string;
   queuePrefix: string;
+  /** How many shards ingest writes to. */
+  queueShards: number;
+  /** How many shards are read: QUEUE_SHARDS, or more while shards from a higher QUEUE_SHARDS still count. */
+  queueShardsRead: number;
   logLevel: v.InferOutput<typeof EnvSchema>['LOG_LEVEL'];
   limits: Readonly<{
     maxBodyBytes: number;
@@ -225,6 +233,8 @@ export function loadConfig(
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
     queuePrefix: e.QUEUE_PREFIX,
+    queueShards: e.QUEUE_SHARDS,
+    queueShardsRead: Math.max(e.QUEUE_SHARDS, e.QUEUE_SHARDS_DRAIN),
     logLevel: e.LOG_LEVEL,
     limits: Object.freeze({
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -41,6 +41,22 @@ it('reads queue length, batches in flight and pending events from Redis at scrap
   expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBeLessThan(120);
 });
 
+it('adds the queue shards up', async () => {
+  const queue = new EventQueue(r.redis, `${r.prefix}-sharded`, { shards: 3 });
+  const metrics = createMetrics();
+  watchQueue(metrics, queue);
+  for (let i = 0; i < 30; i++) await queue.enqueue({ id: `m${i}`, at: Date.now() - (30 - i) * 1_000, events: [event(`e${i}`), event(`f${i}`)] }, 1_000);
+  for (let i = 0; i < 3; i++) await queue.claim({ maxMessages: 1, maxEvents: 100, leaseMs: 60_000 });
+
+  const text = await metrics.registry.metrics();
+  expect(valueOf(text, 'aggregator_queue_messages')).toBe(27);
+  expect(valueOf(text, 'aggregator_queue_processing_batches')).toBe(3);
+  expect(valueOf(text, 'aggregator_events_pending')).toBe(60);
+  // m0, 30 s old, is the oldest of all, in whichever shard it went (and in flight now: the first of its shard).
+  expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(30);
+  expect(valueOf(text, 'aggregator_queue_oldest_pending_age_seconds')).toBeLessThan(60);
+});
+
 it('reads NaN, not 0, while Redis does not answer, and the scrape still succeeds', async () => {
   const away = createRedis(`redis://127.0.0.1:${await freePort()}`, 'gauges-test');
   away.on('error', () => undefined);

@@ -15,7 +15,8 @@ function shared<T>(read: () => Promise<T>): () => Promise<T> {
 
 /**
  * Adds gauges of the shared queue to a process's metrics, read from Redis when
- * Prometheus scrapes, so they are never stale. They describe the whole system,
+ * Prometheus scrapes, so they are never stale. They describe the whole system
+ * (EventQueue adds its shards up: messages, batches, pending; the oldest of any),
  * not the process: aggregate them with `max`, not `sum`. While Redis does not
  * answer they read NaN, which Prometheus shows as a gap rather than a false 0.
  * Call it once per registry.

@@ -34,4 +34,13 @@ export function queueKeys(prefix: string) {
   });
 }
 
+/**
+ * The prefix of one queue shard: shard 0 keeps the plain prefix (the keys of a
+ * single queue, so data from before sharding is shard 0's), shard i > 0 adds `:i`,
+ * so each shard has its own hash tag and may live on its own cluster master.
+ *
+ * @example queueKeys(shardPrefix('agg', 2)).queue // '{agg:2}:queue'
+ */
+export const shardPrefix = (prefix: string, shard: number) => (shard === 0 ? prefix : `${prefix}:${shard}`);
+
 export type QueueKeys = ReturnType<typeof queueKeys>;

@@ -1,201 +1,162 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
-import { queueKeys, type QueueKeys } from './queue-keys.ts';
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/config.ts';
+import type { QueueMessage } from './message.ts';
+import { QueueShard, shardOfClaim, type Claim, type DeadLetter, type ParkedLetter, type QueueCounters } from './queue-shard.ts';
+import type { QueueKeys } from './queue-keys.ts';
 import type { RedisClient } from './redis.ts';
 
-const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-const PRELUDE = read('prelude');
-const script = (name: string) => `${PRELUDE}\n${read(name)}`;
+export type { Claim, DeadLetter, ParkedLetter, QueueCounters } from './queue-shard.ts';
 
-// Each script: its Lua source and how many of its arguments are keys (see each file's header).
-const SCRIPTS = {
-  aggEnqueue: { lua: script('enqueue'), numberOfKeys: 2 },
-  aggEnqueueClaimed: { lua: script('enqueue-claimed'), numberOfKeys: 3 },
-  aggClaim: { lua: script('claim'), numberOfKeys: 4 },
-  aggExtend: { lua: script('extend'), numberOfKeys: 1 },
-  aggAck: { lua: script('ack'), numberOfKeys: 6 },
-  aggReap: { lua: script('reap'), numberOfKeys: 4 },
-  aggReplay: { lua: script('replay'), numberOfKeys: 4 },
-  aggRelease: { lua: script('release'), numberOfKeys: 4 },
-} as const;
+/** How many shards are written, and how many read (more while shards of a higher count still hold data). */
+export type ShardCounts = { shards: number; readShards?: number };
 
-type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
-type Scripts = Record<keyof typeof SCRIPTS, ScriptCall>;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /**
- * Messages claimed by one worker under one lease: a claim. Its id names the lease
- * and the processing list (`claim_id` in logs); each message's own id is the
- * `batch_id` ingest answered with.
- */
-export type Claim = { claimId: string; messages: string[] };
-
-/** A message that cannot be processed, as it is parked in the dead-letter list. */
-export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
-
-/**
- * A dead letter as stored. `record` is its exact text; `id` is derived from it, so
- * it names the same letter however many letters arrive or leave meanwhile.
- */
-export type ParkedLetter = DeadLetter & { id: string; claim_id: string; at: string; record: string };
-
-/** How long a reaped claim is remembered for a late acknowledgement to take its attempt back. */
-const REAPED_MEMORY_MS = 24 * 3_600_000;
-
-export type QueueCounters = { received: number; pending: number; deadLettered: number };
-
-/**
- * The Redis side of the pipeline: a list of messages, batches claimed under a
- * lease into processing lists, acknowledgements, dead letters and the counters
- * that Redis keeps (received, pending, dead_lettered). Every change to several
- * keys is one Lua script, so a crash never leaves half of one.
+ * The queue as callers see it: QUEUE_SHARDS independent queue shards
+ * (queue-shard.ts), each with its own hash tag, counters, leases and dead letters,
+ * so a Redis Cluster spreads them over its masters. A message goes to the shard
+ * its id hashes to; claims take turns over the shards; everything counted is
+ * added up over them. A claim id names its shard, so a claim's lease, ack and
+ * release go where it came from.
+ *
+ * Shards beyond `shards` up to `readShards` are claimed, reaped and counted but
+ * not written: after QUEUE_SHARDS is lowered they drain, and their counters keep
+ * their part of the totals.
  *
  * @example
- *   const queue = new EventQueue(redis, 'agg');
- *   await queue.enqueue({ id: 'b1', events }, 1_000_000);
+ *   const queue = new EventQueue(redis, 'agg', { shards: 3 });
+ *   await queue.enqueue({ id: 'b1', at: Date.now(), events }, 1_000_000);
  */
 export class EventQueue {
-  readonly keys: QueueKeys;
-  readonly #scripts: Scripts;
+  /** Every shard that is read; the first `written` are also written. */
+  readonly shards: readonly QueueShard[];
+  readonly #written: number;
+  /** The shard the next claim tries first, so that no shard starves behind a busy one. */
+  #nextClaim = 0;
 
-  constructor(readonly redis: RedisClient, readonly prefix: string) {
-    this.keys = queueKeys(prefix);
-    for (const [name, definition] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, definition);
-    }
-    this.#scripts = redis as unknown as Scripts;
+  constructor(readonly redis: RedisClient, readonly prefix: string, { shards = 1, readShards = shards }: Partial<ShardCounts> = {}) {
+    this.#written = shards;
+    this.shards = Array.from({ length: Math.max(shards, readShards) }, (_, i) => new QueueShard(redis, prefix, i));
   }
 
-  /** Pushes a message unless the pending events would pass `maxPending`. */
+  /** Shard 0's keys: with one shard, every queue key there is. */
+  get keys(): QueueKeys {
+    return this.shards[0]!.keys;
+  }
+
+  /** The shard a message goes to: fixed by its id, so anyone can find it again. */
+  shardFor(messageId: string): QueueShard {
+    if (this.#written === 1) return this.shards[0]!;
+    return this.shards[createHash('md5').update(messageId).digest().readUInt32BE(0) % this.#written]!;
+  }
+
+  /** Pushes a message unless the pending events of all shards would pass `maxPending`. */
   async enqueue(message: QueueMessage, maxPending: number): Promise<'queued' | 'full'> {
-    const result = await this.#scripts.aggEnqueue(
-      this.keys.queue, this.keys.counters, encodeMessage(message), message.events.length, maxPending,
-    );
-    return result === -1 ? 'full' : 'queued';
+    const shard = this.shardFor(message.id);
+    return shard.enqueue(message, await this.#allowance(shard, maxPending));
   }
 
-  /**
-   * Counts a message in and leases it to the caller at once, for synchronous
-   * processing; 'full' (nothing counted) when its events would take pending past `maxPending`.
-   */
+  /** As EventQueue.enqueue, leasing the message to the caller at once (synchronous processing). */
   async enqueueClaimed(message: QueueMessage, leaseMs: number, maxPending: number): Promise<Claim | 'full'> {
-    const claimId = randomUUID();
-    const raw = encodeMessage(message);
-    const result = await this.#scripts.aggEnqueueClaimed(
-      this.keys.processing(claimId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, claimId, maxPending,
-    );
-    return result === -1 ? 'full' : { claimId, messages: [raw] };
+    const shard = this.shardFor(message.id);
+    return shard.enqueueClaimed(message, leaseMs, await this.#allowance(shard, maxPending));
   }
 
   /**
-   * Claims the oldest messages, up to either limit, under one lease; null when the
-   * queue is empty. A message with attempts is claimed alone.
+   * Claims from the shards in turn, each claim starting one shard further than the last,
+   * so a busy shard cannot starve the others; null when every shard is empty.
    */
   async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
-    const claimId = randomUUID();
-    const messages = (await this.#scripts.aggClaim(
-      this.keys.queue, this.keys.processing(claimId), this.keys.leases, this.keys.attempts,
-      options.maxMessages, options.maxEvents, options.leaseMs, claimId,
-    )) as string[];
-    return messages.length === 0 ? null : { claimId, messages };
+    const start = this.#nextClaim;
+    this.#nextClaim = (start + 1) % this.shards.length;
+    for (let i = 0; i < this.shards.length; i++) {
+      const claim = await this.shards[(start + i) % this.shards.length]!.claim(options);
+      if (claim) return claim;
+    }
+    return null;
   }
 
-  /** Renews a lease; false when the claim was already taken back. */
   async extend(claimId: string, leaseMs: number): Promise<boolean> {
-    return (await this.#scripts.aggExtend(this.keys.leases, claimId, leaseMs)) === 1;
+    return this.#shardOfClaim(claimId).extend(claimId, leaseMs);
   }
 
-  /**
-   * Acknowledges a claim whose outcome is committed. `events` is how many events
-   * leave `pending` (stored, dropped and dead-lettered alike); `messageIds` are
-   * the ids whose attempt counts can be forgotten. False when the lease was lost;
-   * the attempt a reaper counted for it is then taken back, since this worker lived.
-   */
   async ack(claimId: string, outcome: { events: number; deadLetters: DeadLetter[]; messageIds: string[] }): Promise<boolean> {
-    const dead = outcome.deadLetters.map((d) => JSON.stringify({ ...d, claim_id: claimId, at: new Date().toISOString() }));
-    const deadEvents = outcome.deadLetters.reduce((sum, d) => sum + d.events, 0);
-    const result = await this.#scripts.aggAck(
-      this.keys.processing(claimId), this.keys.leases, this.keys.counters, this.keys.dead, this.keys.attempts, this.keys.reaped,
-      claimId, outcome.events, deadEvents, dead.length, ...dead, ...outcome.messageIds,
-    );
-    return result === 1;
+    return this.#shardOfClaim(claimId).ack(claimId, outcome);
   }
 
-  /**
-   * Gives a claim back at once; the number of messages returned. A worker that is
-   * stopping counts no attempt; one that gave up on the messages counts one.
-   */
-  async release(claimId: string, options: { countAttempt: boolean } = { countAttempt: false }): Promise<number> {
-    return (await this.#scripts.aggRelease(
-      this.keys.leases, this.keys.queue, this.keys.processing(claimId), this.keys.attempts, claimId, options.countAttempt ? 1 : 0,
-    )) as number;
+  async release(claimId: string, options?: { countAttempt: boolean }): Promise<number> {
+    return this.#shardOfClaim(claimId).release(claimId, options);
   }
 
-  /** Returns the messages of expired leases to the queue; the number of messages returned. */
+  /** Returns the messages of expired leases of every shard to their queues; how many. */
   async reapExpired(maxClaims = 100): Promise<number> {
-    return (await this.#scripts.aggReap(
-      this.keys.leases, this.keys.queue, this.keys.attempts, this.keys.reaped, this.keys.processingPrefix, maxClaims, REAPED_MEMORY_MS,
-    )) as number;
+    return sum(await Promise.all(this.shards.map((s) => s.reapExpired(maxClaims))));
   }
 
-  /** How many times each message was claimed without being acknowledged. */
+  /** How many times each message was claimed without being acknowledged (a message counts in its own shard only). */
   async attempts(messageIds: string[]): Promise<number[]> {
     if (messageIds.length === 0) return [];
-    const values = await this.redis.hmget(this.keys.attempts, ...messageIds);
-    return values.map((value) => Number(value ?? 0));
+    const perShard = await Promise.all(this.shards.map((s) => s.attempts(messageIds)));
+    return messageIds.map((_, i) => sum(perShard.map((counts) => counts[i]!)));
   }
 
-  /** The dead letters, newest first: all of them, or the newest `limit`. */
+  /** The dead letters of every shard, newest first: all of them, or the newest `limit`; each knows its shard. */
   async deadLetters(limit?: number): Promise<ParkedLetter[]> {
-    const records = await this.redis.lrange(this.keys.dead, 0, limit === undefined ? -1 : limit - 1);
-    return records.map((record) => {
-      const { batch_id: legacyClaimId, ...fields } = JSON.parse(record) as Omit<ParkedLetter, 'id' | 'record'> & { batch_id?: string };
-      const id = createHash('sha256').update(record).digest('hex').slice(0, 12);
-      // Letters parked before claims had their own word name the claim `batch_id`.
-      return { ...fields, claim_id: fields.claim_id ?? legacyClaimId ?? '', id, record };
-    });
+    const letters = (await Promise.all(this.shards.map((s) => s.deadLetters(limit)))).flat();
+    // Stable: letters of one shard keep their order (the list's), even within one millisecond.
+    // A letter parked by an old version may have no `at`: it sorts last.
+    const newestFirst = this.shards.length === 1 ? letters : letters.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
+    return limit === undefined ? newestFirst : newestFirst.slice(0, limit);
   }
 
-  /**
-   * Puts a dead letter back in the queue; false when it was no longer parked.
-   * It goes back under a new id: its old id may be recorded in PostgreSQL as
-   * parked, and under that id it would be taken for committed and skipped.
-   */
   async replay(letter: ParkedLetter): Promise<boolean> {
-    const decoded = decodeMessage(letter.raw);
-    const raw = decoded.ok ? encodeMessage({ ...decoded.message, id: randomUUID() }) : letter.raw;
-    const oldId = decoded.ok ? decoded.message.id : '';
-    const result = await this.#scripts.aggReplay(
-      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, raw, letter.events, oldId,
-    );
-    return result === 1;
+    return this.#shardOf(letter.shard).replay(letter);
   }
 
-  /** Deletes a dead letter for good; its events stay counted in `dead_lettered`. */
   async drop(letter: ParkedLetter): Promise<boolean> {
-    return (await this.redis.lrem(this.keys.dead, 1, letter.record)) === 1;
+    return this.#shardOf(letter.shard).drop(letter);
   }
 
   async counters(): Promise<QueueCounters> {
-    const [received, pending, dead] = await this.redis.hmget(this.keys.counters, 'received', 'pending', 'dead_lettered');
-    return { received: Number(received ?? 0), pending: Number(pending ?? 0), deadLettered: Number(dead ?? 0) };
+    const all = await Promise.all(this.shards.map((s) => s.counters()));
+    return { received: sum(all.map((c) => c.received)), pending: sum(all.map((c) => c.pending)), deadLettered: sum(all.map((c) => c.deadLettered)) };
   }
 
-  /**
-   * When the oldest pending message was accepted: the queue's oldest message, or
-   * the first message of the batch whose lease ends first, whichever is older;
-   * null when nothing is pending.
-   */
+  /** When the oldest message pending in any shard was accepted; null when nothing is pending. */
   async oldestPendingAt(): Promise<number | null> {
-    const [waiting, [soonestLease]] = await Promise.all([this.redis.lindex(this.keys.queue, -1), this.redis.zrange(this.keys.leases, '0', '0')]);
-    const inFlight = soonestLease === undefined ? null : await this.redis.lindex(this.keys.processing(soonestLease), 0);
-    const times = [acceptedAtOf(waiting), acceptedAtOf(inFlight)].filter((t): t is number => t !== null);
+    const times = (await Promise.all(this.shards.map((s) => s.oldestPendingAt()))).filter((t): t is number => t !== null);
     return times.length === 0 ? null : Math.min(...times);
   }
 
-  /** Messages waiting in the queue and batches in flight. */
+  /** Messages waiting and batches in flight, over all shards. */
   async depth(): Promise<{ queuedMessages: number; batchesInFlight: number }> {
-    const [queued, leased] = await Promise.all([this.redis.llen(this.keys.queue), this.redis.zcard(this.keys.leases)]);
-    return { queuedMessages: queued, batchesInFlight: leased };
+    const all = await Promise.all(this.shards.map((s) => s.depth()));
+    return { queuedMessages: sum(all.map((d) => d.queuedMessages)), batchesInFlight: sum(all.map((d) => d.batchesInFlight)) };
   }
+
+  /**
+   * What `shard` may hold for the total to stay within `maxPending`. The other shards are read a moment
+   * before the push, so enqueues racing on other shards can pass the limit by their own size, no more.
+   */
+  async #allowance(shard: QueueShard, maxPending: number): Promise<number> {
+    if (this.shards.length === 1) return maxPending;
+    const others = await Promise.all(this.shards.filter((s) => s !== shard).map((s) => s.counters()));
+    return Math.max(0, maxPending - sum(others.map((c) => c.pending)));
+  }
+
+  #shardOfClaim(claimId: string): QueueShard {
+    return this.#shardOf(shardOfClaim(claimId));
+  }
+
+  #shardOf(index: number): QueueShard {
+    const shard = this.shards[index];
+    if (!shard) throw new Error(`queue shard ${index} is not read here: QUEUE_SHARDS_DRAIN must cover every shard that holds data`);
+    return shard;
+  }
+}
+
+/** The queue as the config describes it (QUEUE_PREFIX, QUEUE_SHARDS, QUEUE_SHARDS_DRAIN). */
+export function queueFromConfig(redis: RedisClient, config: Pick<Config, 'queuePrefix' | 'queueShards' | 'queueShardsRead'>): EventQueue {
+  return new EventQueue(redis, config.queuePrefix, { shards: config.queueShards, readShards: config.queueShardsRead });
 }

@@ -36,7 +36,7 @@ export function createRedis(url: string, connectionName: string): Redis {
  * @example const cluster = createRedisCluster([{ host: 'redis-0', port: 6379 }], 'ingest')
  */
 export function createRedisCluster(nodes: Config['redisClusterNodes'], connectionName: string, password?: string): Cluster {
-  return new Cluster(nodes.map((n) => ({ ...n })), {
+  const cluster = new Cluster(nodes.map((n) => ({ ...n })), {
     enableOfflineQueue: false,
     retryDelayOnFailover: 0,
     clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
@@ -45,6 +45,18 @@ export function createRedisCluster(nodes: Config['redisClusterNodes'], connectio
       ...(password === undefined ? {} : { password }),
     },
   });
+  // ioredis opens a node's connection at its first command; without an offline queue, a second command
+  // for that node while it connects is refused ("Connection is closed"). So: open them all once the
+  // cluster is known, before requests that read several slots at once (queue shards) arrive.
+  cluster.on('ready', () => connectNodes(cluster));
+  return cluster;
+}
+
+/** Opens the connection of every node not yet asked for anything: the client knows them all once ready. */
+function connectNodes(cluster: Cluster): Redis[] {
+  const nodes = cluster.nodes('all');
+  for (const node of nodes) if (node.status === 'wait') node.connect().catch(() => undefined);
+  return nodes;
 }
 
 /**
@@ -75,8 +87,19 @@ export function duplicateClient(client: RedisClient, suffix: string): RedisClien
   return client.duplicate({ connectionName: `${client.options.connectionName ?? 'aggregator'}-${suffix}` });
 }
 
-/** Resolves once the client is ready, or after `ms` (the caller goes on either way; readiness tells). */
-export function readyWithin(redis: RedisClient, ms: number): Promise<boolean> {
+/**
+ * Resolves once the client is ready, or after `ms` (the caller goes on either way; readiness tells).
+ * A cluster client is ready once its every node's connection is (see createRedisCluster).
+ */
+export async function readyWithin(redis: RedisClient, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  if (!(await clientReadyWithin(redis, ms))) return false;
+  if (!(redis instanceof Cluster)) return true;
+  const nodes = await Promise.all(connectNodes(redis).map((node) => clientReadyWithin(node, deadline - Date.now())));
+  return nodes.every(Boolean);
+}
+
+function clientReadyWithin(redis: RedisClient, ms: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(false), ms);

@@ -7,7 +7,7 @@ import { logRefused } from '../http/error-handler.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { watchQueue } from '../metrics/queue-gauges.ts';
-import { EventQueue } from '../queue/queue.ts';
+import { queueFromConfig, type EventQueue } from '../queue/queue.ts';
 import { createRedisClient, readyWithin, redisTarget, type RedisClient } from '../queue/redis.ts';
 import type { Readiness } from '../http/ops-routes.ts';
 import { backoffMs, settledWithin, sleep } from './backoff.ts';
@@ -110,7 +110,7 @@ export async function runFunction<const Needs extends { redis: boolean; db: bool
   const resources = {
     config, logger, metrics,
     readiness: readinessOf({ ...(redis ? { redis } : {}), ...(db ? { db } : {}) }),
-    ...(redis ? { redis, queue: new EventQueue(redis, config.queuePrefix) } : {}),
+    ...(redis ? { redis, queue: queueFromConfig(redis, config) } : {}),
     ...(db ? { db, readDb } : {}),
   } as unknown as Resources<Needs>;
   if ('queue' in resources) watchQueue(metrics, resources.queue as EventQueue);

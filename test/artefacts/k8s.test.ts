@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueKeys } from '../../shared/queue/queue-keys.ts';
+import { queueKeys, shardPrefix } from '../../shared/queue/queue-keys.ts';
 import { ROOT, loadYamlDocuments, sourceOfCompiled } from './support/artefacts.ts';
 import { envProblems, type FunctionName } from './support/config-keys.ts';
 
@@ -108,8 +108,10 @@ describe('Kubernetes manifests (infra/k8s)', () => {
       expect(url.hostname).toBe(`stats.${kustomization.namespace}.svc.cluster.local`);
       expect(url.pathname).toBe('/stats');
       expect(pending.metadata.valueLocation).toBe('pending');
-      const list = byType.redis;
-      expect(list.metadata.listName).toBe(queueKeys(config!.queuePrefix).queue);
+      const lists = scaler.spec.triggers.filter((t: any) => t.type === 'redis');
+      // One list trigger per queue shard the code writes.
+      expect(lists.map((t: any) => t.metadata.listName)).toEqual(Array.from({ length: config!.queueShards }, (_, i) => queueKeys(shardPrefix(config!.queuePrefix, i)).queue));
+      const list = lists[0];
       expect(list.metadata.address).toMatch(new RegExp(`\\.${kustomization.namespace}\\.svc\\.cluster\\.local:6379$`));
       for (const trigger of scaler.spec.triggers) find('TriggerAuthentication', trigger.authenticationRef.name);
     });

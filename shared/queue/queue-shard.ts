@@ -1,0 +1,209 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { queueKeys, shardPrefix, type QueueKeys } from './queue-keys.ts';
+import type { RedisClient } from './redis.ts';
+
+const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const PRELUDE = read('prelude');
+const script = (name: string) => `${PRELUDE}\n${read(name)}`;
+
+// Each script: its Lua source and how many of its arguments are keys (see each file's header).
+const SCRIPTS = {
+  aggEnqueue: { lua: script('enqueue'), numberOfKeys: 2 },
+  aggEnqueueClaimed: { lua: script('enqueue-claimed'), numberOfKeys: 3 },
+  aggClaim: { lua: script('claim'), numberOfKeys: 4 },
+  aggExtend: { lua: script('extend'), numberOfKeys: 1 },
+  aggAck: { lua: script('ack'), numberOfKeys: 6 },
+  aggReap: { lua: script('reap'), numberOfKeys: 4 },
+  aggReplay: { lua: script('replay'), numberOfKeys: 4 },
+  aggRelease: { lua: script('release'), numberOfKeys: 4 },
+} as const;
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+type Scripts = Record<keyof typeof SCRIPTS, ScriptCall>;
+
+/**
+ * Messages claimed by one worker under one lease: a claim. Its id names the lease
+ * and the processing list (`claim_id` in logs); each message's own id is the
+ * `batch_id` ingest answered with.
+ */
+export type Claim = { claimId: string; messages: string[] };
+
+/** A message that cannot be processed, as it is parked in the dead-letter list. */
+export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
+
+/**
+ * A dead letter as stored. `record` is its exact text; `id` is derived from it, so
+ * it names the same letter however many letters arrive or leave meanwhile.
+ */
+export type ParkedLetter = DeadLetter & { id: string; claim_id: string; at: string; record: string; shard: number };
+
+/** How long a reaped claim is remembered for a late acknowledgement to take its attempt back. */
+const REAPED_MEMORY_MS = 24 * 3_600_000;
+
+export type QueueCounters = { received: number; pending: number; deadLettered: number };
+
+/** The shard a claim id names: shard i > 0 starts its claim ids with `i.` (shard 0's are bare, as before shards). */
+export const shardOfClaim = (claimId: string) => Number(/^(\d+)\./.exec(claimId)?.[1] ?? 0);
+
+/**
+ * One queue shard, the Redis side of the pipeline: a list of messages, batches
+ * claimed under a lease into processing lists, acknowledgements, dead letters and
+ * the counters that Redis keeps (received, pending, dead_lettered). Every change
+ * to several keys is one Lua script on keys of one hash tag, so a crash never
+ * leaves half of one and a cluster runs it on one master. Callers use the
+ * EventQueue over all shards (queue.ts).
+ *
+ * @example
+ *   const shard = new QueueShard(redis, 'agg', 2); // keys {agg:2}:...
+ *   await shard.enqueue({ id: 'b1', events }, 1_000_000);
+ */
+export class QueueShard {
+  readonly keys: QueueKeys;
+  readonly #scripts: Scripts;
+  readonly #claimTag: string;
+
+  constructor(readonly redis: RedisClient, prefix: string, readonly index = 0) {
+    this.keys = queueKeys(shardPrefix(prefix, index));
+    this.#claimTag = index === 0 ? '' : `${index}.`;
+    for (const [name, definition] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, definition);
+    }
+    this.#scripts = redis as unknown as Scripts;
+  }
+
+  /** Pushes a message unless the pending events would pass `maxPending`. */
+  async enqueue(message: QueueMessage, maxPending: number): Promise<'queued' | 'full'> {
+    const result = await this.#scripts.aggEnqueue(
+      this.keys.queue, this.keys.counters, encodeMessage(message), message.events.length, maxPending,
+    );
+    return result === -1 ? 'full' : 'queued';
+  }
+
+  /**
+   * Counts a message in and leases it to the caller at once, for synchronous
+   * processing; 'full' (nothing counted) when its events would take pending past `maxPending`.
+   */
+  async enqueueClaimed(message: QueueMessage, leaseMs: number, maxPending: number): Promise<Claim | 'full'> {
+    const claimId = this.#claimTag + randomUUID();
+    const raw = encodeMessage(message);
+    const result = await this.#scripts.aggEnqueueClaimed(
+      this.keys.processing(claimId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, claimId, maxPending,
+    );
+    return result === -1 ? 'full' : { claimId, messages: [raw] };
+  }
+
+  /**
+   * Claims the oldest messages, up to either limit, under one lease; null when the
+   * queue is empty. A message with attempts is claimed alone.
+   */
+  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
+    const claimId = this.#claimTag + randomUUID();
+    const messages = (await this.#scripts.aggClaim(
+      this.keys.queue, this.keys.processing(claimId), this.keys.leases, this.keys.attempts,
+      options.maxMessages, options.maxEvents, options.leaseMs, claimId,
+    )) as string[];
+    return messages.length === 0 ? null : { claimId, messages };
+  }
+
+  /** Renews a lease; false when the claim was already taken back. */
+  async extend(claimId: string, leaseMs: number): Promise<boolean> {
+    return (await this.#scripts.aggExtend(this.keys.leases, claimId, leaseMs)) === 1;
+  }
+
+  /**
+   * Acknowledges a claim whose outcome is committed. `events` is how many events
+   * leave `pending` (stored, dropped and dead-lettered alike); `messageIds` are
+   * the ids whose attempt counts can be forgotten. False when the lease was lost;
+   * the attempt a reaper counted for it is then taken back, since this worker lived.
+   */
+  async ack(claimId: string, outcome: { events: number; deadLetters: DeadLetter[]; messageIds: string[] }): Promise<boolean> {
+    const dead = outcome.deadLetters.map((d) => JSON.stringify({ ...d, claim_id: claimId, at: new Date().toISOString() }));
+    const deadEvents = outcome.deadLetters.reduce((sum, d) => sum + d.events, 0);
+    const result = await this.#scripts.aggAck(
+      this.keys.processing(claimId), this.keys.leases, this.keys.counters, this.keys.dead, this.keys.attempts, this.keys.reaped,
+      claimId, outcome.events, deadEvents, dead.length, ...dead, ...outcome.messageIds,
+    );
+    return result === 1;
+  }
+
+  /**
+   * Gives a claim back at once; the number of messages returned. A worker that is
+   * stopping counts no attempt; one that gave up on the messages counts one.
+   */
+  async release(claimId: string, options: { countAttempt: boolean } = { countAttempt: false }): Promise<number> {
+    return (await this.#scripts.aggRelease(
+      this.keys.leases, this.keys.queue, this.keys.processing(claimId), this.keys.attempts, claimId, options.countAttempt ? 1 : 0,
+    )) as number;
+  }
+
+  /** Returns the messages of expired leases to the queue; the number of messages returned. */
+  async reapExpired(maxClaims = 100): Promise<number> {
+    return (await this.#scripts.aggReap(
+      this.keys.leases, this.keys.queue, this.keys.attempts, this.keys.reaped, this.keys.processingPrefix, maxClaims, REAPED_MEMORY_MS,
+    )) as number;
+  }
+
+  /** How many times each message was claimed without being acknowledged. */
+  async attempts(messageIds: string[]): Promise<number[]> {
+    if (messageIds.length === 0) return [];
+    const values = await this.redis.hmget(this.keys.attempts, ...messageIds);
+    return values.map((value) => Number(value ?? 0));
+  }
+
+  /** The dead letters, newest first. */
+  async deadLetters(limit?: number): Promise<ParkedLetter[]> {
+    const records = await this.redis.lrange(this.keys.dead, 0, limit === undefined ? -1 : limit - 1);
+    return records.map((record) => {
+      const { batch_id: legacyClaimId, ...fields } = JSON.parse(record) as Omit<ParkedLetter, 'id' | 'record'> & { batch_id?: string };
+      // Shard 0's ids are those of before shards; another shard's differ even for a letter of the same text.
+      const id = createHash('sha256').update(this.#claimTag + record).digest('hex').slice(0, 12);
+      // Letters parked before claims had their own word name the claim `batch_id`.
+      return { ...fields, claim_id: fields.claim_id ?? legacyClaimId ?? '', id, record, shard: this.index };
+    });
+  }
+
+  /**
+   * Puts a dead letter back in the queue; false when it was no longer parked.
+   * It goes back under a new id: its old id may be recorded in PostgreSQL as
+   * parked, and under that id it would be taken for committed and skipped.
+   */
+  async replay(letter: ParkedLetter): Promise<boolean> {
+    const decoded = decodeMessage(letter.raw);
+    const raw = decoded.ok ? encodeMessage({ ...decoded.message, id: randomUUID() }) : letter.raw;
+    const oldId = decoded.ok ? decoded.message.id : '';
+    const result = await this.#scripts.aggReplay(
+      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, raw, letter.events, oldId,
+    );
+    return result === 1;
+  }
+
+  /** Deletes a dead letter for good; its events stay counted in `dead_lettered`. */
+  async drop(letter: ParkedLetter): Promise<boolean> {
+    return (await this.redis.lrem(this.keys.dead, 1, letter.record)) === 1;
+  }
+
+  async counters(): Promise<QueueCounters> {
+    const [received, pending, dead] = await this.redis.hmget(this.keys.counters, 'received', 'pending', 'dead_lettered');
+    return { received: Number(received ?? 0), pending: Number(pending ?? 0), deadLettered: Number(dead ?? 0) };
+  }
+
+  /**
+   * When the oldest pending message was accepted: the queue's oldest message, or
+   * the first message of the batch whose lease ends first, whichever is older;
+   * null when nothing is pending.
+   */
+  async oldestPendingAt(): Promise<number | null> {
+    const [waiting, [soonestLease]] = await Promise.all([this.redis.lindex(this.keys.queue, -1), this.redis.zrange(this.keys.leases, '0', '0')]);
+    const inFlight = soonestLease === undefined ? null : await this.redis.lindex(this.keys.processing(soonestLease), 0);
+    const times = [acceptedAtOf(waiting), acceptedAtOf(inFlight)].filter((t): t is number => t !== null);
+    return times.length === 0 ? null : Math.min(...times);
+  }
+
+  /** Messages waiting in the queue and batches in flight. */
+  async depth(): Promise<{ queuedMessages: number; batchesInFlight: number }> {
+    const [queued, leased] = await Promise.all([this.redis.llen(this.keys.queue), this.redis.zcard(this.keys.leases)]);
+    return { queuedMessages: queued, batchesInFlight: leased };
+  }
+}
