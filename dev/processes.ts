@@ -44,7 +44,8 @@ export async function startFunction(entry: string, env: Record<string, string>, 
       if (gone) throw new Error(`${entry} exited early:\n${output}`);
       return (await fetch(`${url}/healthz`)).ok;
     },
-    { timeoutMs: 30_000, what: `${entry} to answer /healthz` },
+    // Generous: on a busy 2-core machine a cold tsx start of the runner (two threads) can take half a minute.
+    { timeoutMs: 50_000, what: `${entry} to answer /healthz` },
   ).catch((error) => {
     child.kill('SIGKILL');
     throw error;
