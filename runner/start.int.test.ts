@@ -74,6 +74,8 @@ describe('npm start with keys, on the default HOST', () => {
     expect((await fetch(`${runner.url}/no-such-route?secret-query=1`)).status).toBe(404);
     const read = { headers: { authorization: `Bearer ${READ_KEY}` } };
     await waitFor(async () => ((await (await fetch(`${runner.url}/stats`, read)).json()) as { unique_processed: number }).unique_processed === 2, { what: 'both events stored' });
+    // The storage thread logs after its commit, and its lines reach the output on their own time.
+    await waitFor(() => lines(runner).some((l) => l.msg === 'Saved to DB'), { what: 'the Saved to DB line' });
 
     const all = lines(runner);
     const by = (msg: string) => all.filter((l) => l.msg === msg).map((l) => l.function);
