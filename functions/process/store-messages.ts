@@ -55,7 +55,12 @@ export async function storeMessages(
   }
 
   const firstOfKey = new Map<string, Event>();
-  for (const message of fresh) for (const e of message.events) if (!firstOfKey.has(keyOf(e))) firstOfKey.set(keyOf(e), e);
+  for (const message of fresh) {
+    for (const e of message.events) {
+      const key = keyOf(e); // built once an event: this loop runs for every event of the claim
+      if (!firstOfKey.has(key)) firstOfKey.set(key, e);
+    }
+  }
   const inserted = new Set((await insertNewEvents(trx, [...firstOfKey.values()])).map(keyOf));
 
   const perTopic = new Map<string, TopicCounts>();
