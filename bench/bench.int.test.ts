@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parseBenchArgs } from './bench-options.ts';
-import { RAW_VARIANTS } from './ceilings/insert-variants.ts';
+import { BARE_STATEMENT, PRODUCT_STORE } from './ceilings/insert-statements.ts';
+import { CEILING_CONNECTIONS } from './ceilings/measure-ceilings.ts';
 import { runBench } from './run-bench.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
@@ -30,8 +31,9 @@ it('measures every stage, prints the table, writes both result files, and finds 
   expect(round!.system.counters.stats.received).toBeGreaterThanOrEqual(600 + 600 + 100 + 2000 + 3000 + 2 * 2000);
   expect(round!.system.counters.rows).toBe(round!.system.counters.stats.unique_processed);
 
-  expect(round!.ceilings.inserts).toHaveLength(RAW_VARIANTS.length * 2);
-  expect(round!.ceilings.productStore).toHaveLength(2);
+  // The ceiling is one bare statement, beside the product's whole store, each on 1 and 2 connections.
+  expect(round!.ceilings.inserts.map((run) => [run.inserter, run.connections])).toEqual(CEILING_CONNECTIONS.map((c) => [BARE_STATEMENT.name, c]));
+  expect(round!.ceilings.productStore.map((run) => [run.inserter, run.connections])).toEqual(CEILING_CONNECTIONS.map((c) => [PRODUCT_STORE.name, c]));
   expect(round!.system.pollers.map((p) => p.pollers)).toEqual([1, 2]);
   expect(round!.system.processes.map((p) => p.name).sort()).toEqual(['ingest', 'process', 'process-1-pollers', 'process-2-pollers', 'stats']);
   for (const p of round!.system.processes) expect(p.peakRssMb).toBeGreaterThan(10);
@@ -58,7 +60,7 @@ it('measures every stage, prints the table, writes both result files, and finds 
   const markdown = readFileSync(report.files.markdown, 'utf8');
   expect(report.files.markdown).toBe(join(out, 'latest.md'));
   expect(markdown).toContain(report.table);
-  expect(markdown).toContain('Insert on events'); // the EXPLAIN ANALYZE plans
+  expect(markdown).toContain(`| ${PRODUCT_STORE.name} |`); // the statement table, beside the ceiling's
   const json = JSON.parse(readFileSync(report.files.json, 'utf8')) as { rounds: unknown[]; rows: unknown[] };
   expect(json.rounds).toHaveLength(1);
   expect(json.rows).toHaveLength(report.rows.length);

@@ -4,28 +4,26 @@ import { eventsBetween } from '../../loadtest/lib/events.js';
 import type { PhaseData } from '../data/phase-data.ts';
 import { postEach, type LoadResult } from '../load/http-load.ts';
 import { withServerCpu, type ServerCosted } from '../probes/cpu-split.ts';
-import { explainInserts, type InsertPlan } from '../probes/explain-insert.ts';
 import { startMember, stopMember } from '../system/stack.ts';
-import { PRODUCT_STORE, RAW_VARIANTS } from './insert-variants.ts';
+import { BARE_STATEMENT, PRODUCT_STORE } from './insert-statements.ts';
 import { measureClaims, type ClaimRun } from './claim-ceiling.ts';
 import { ceilingBatches, distinctKeys, timeInsert, type InsertRun } from './postgres-ceiling.ts';
 import { measureRedis, type RedisCeiling } from './redis-ceiling.ts';
 
 export type Ceilings = {
-  /** Every raw statement at 1 and 2 connections; the best of them is the PostgreSQL ceiling. */
+  /** The bare statement at 1 and 2 connections; the faster is the PostgreSQL ceiling. */
   inserts: InsertRun[];
   /** The product's whole store on the same data, for the distance between it and the ceiling. */
   productStore: InsertRun[];
-  plans: InsertPlan[];
   redis: RedisCeiling;
   /** Claiming a backlog of the run's messages dry with the product's script. */
-  claims: ClaimRun[];
-  hono: { single: ServerCosted<LoadResult>; batch: ServerCosted<LoadResult>; peakRssMb: number };
+  claims: ClaimRun;
+  hono: { single: ServerCosted<LoadResult>; batch: ServerCosted<LoadResult> };
 };
 
 export const CEILING_CONNECTIONS = [1, 2] as const;
 
-/** The best raw insert: the PostgreSQL ceiling the end-to-end rate is held against. */
+/** The bare statement on its better number of connections: the PostgreSQL ceiling the end-to-end rate is held against. */
 export const bestInsert = (ceilings: Ceilings): InsertRun =>
   ceilings.inserts.reduce((best, run) => (run.rowsPerSecond > best.rowsPerSecond ? run : best));
 
@@ -51,13 +49,12 @@ export async function measureCeilings(args: {
   const inserts: InsertRun[] = [];
   const productStore: InsertRun[] = [];
   for (const connections of CEILING_CONNECTIONS) {
-    for (const variant of [...RAW_VARIANTS, PRODUCT_STORE]) {
-      const run = await timeInsert(args.databaseUrl, variant, batches, connections, keys);
-      (variant === PRODUCT_STORE ? productStore : inserts).push(run);
-      log(`PostgreSQL ${variant.name}, ${connections} connection(s): ${Math.round(run.rowsPerSecond)} rows/s`);
+    for (const [inserter, runs] of [[BARE_STATEMENT, inserts], [PRODUCT_STORE, productStore]] as const) {
+      const run = await timeInsert(args.databaseUrl, inserter, batches, connections, keys);
+      runs.push(run);
+      log(`PostgreSQL ${inserter.name}, ${connections} connection(s): ${Math.round(run.rowsPerSecond)} rows/s`);
     }
   }
-  const plans = await explainInserts(args.databaseUrl, RAW_VARIANTS, batches);
 
   const singleEvents = eventsBetween(args.endToEnd.plan, 0, Math.min(args.rows, args.endToEnd.plan.total));
   const redis = await measureRedis(args.redisUrl, args.prefix, singleEvents.map((event, i) => ({ id: `ceiling-${i}`, events: [event] })), { perCall: 100, inFlight: 8 });
@@ -65,7 +62,7 @@ export async function measureCeilings(args: {
     `(${redis.enqueueClientCpuUs.toFixed(1)} µs client CPU a call), auto-pipelined ${Math.round(redis.enqueueAutoPipelinedCallsPerSecond)} calls/s ` +
     `(${redis.enqueueAutoPipelinedClientCpuUs.toFixed(1)} µs)`);
   const claims = await measureClaims(args.redis, args.prefix, batches.flatMap((b) => b.rawMessages), defaultConfig());
-  for (const c of claims) log(`Redis ${c.script}: ${Math.round(c.eventsPerSecond)} events/s claimed from ${c.messages} messages, slowest claim ${c.slowestMs.toFixed(1)} ms`);
+  log(`Redis claim.lua: ${Math.round(claims.eventsPerSecond)} events/s claimed from ${claims.messages} messages, slowest claim ${claims.slowestMs.toFixed(1)} ms`);
 
   const bare = await startMember('bare-hono', 'bench/ceilings/bare-hono-server.ts', {}, null);
   try {
@@ -73,7 +70,8 @@ export async function measureCeilings(args: {
     const single = await withServerCpu(bare.pid, () => postEach(`${bare.url}/publish`, args.http.single, { connections: args.http.connections }));
     const batch = await withServerCpu(bare.pid, () => postEach(`${bare.url}/publish`, args.http.batch, { connections: args.http.connections }));
     log(`bare Hono: ${Math.round(single.requestsPerSecond)} requests/s of 1 event, ${Math.round(batch.requestsPerSecond)} requests/s of a batch`);
-    return { inserts, productStore, plans, redis, claims, hono: { single, batch, peakRssMb: (await stopMember(bare)).peakRssMb } };
+    await stopMember(bare);
+    return { inserts, productStore, redis, claims, hono: { single, batch } };
   } finally {
     await bare.process.kill();
   }

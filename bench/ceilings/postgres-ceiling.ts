@@ -3,13 +3,13 @@ import { eventsBetween } from '../../loadtest/lib/events.js';
 import { encodeMessage } from '../../shared/queue/message.ts';
 import type { PhaseData } from '../data/phase-data.ts';
 import { withCpuSplit } from '../probes/cpu-split.ts';
-import type { CeilingBatch, InsertVariant } from './insert-variants.ts';
+import type { CeilingBatch, Inserter } from './insert-statements.ts';
 
 // A fixed acceptance time, so every round stores byte-identical messages.
 const ACCEPTED_AT = Date.UTC(2026, 10, 25, 8);
 
 export type InsertRun = {
-  variant: string;
+  inserter: string;
   connections: number;
   rows: number;
   seconds: number;
@@ -40,7 +40,7 @@ export function ceilingBatches(phase: PhaseData, rows: number, perStatement: num
   return batches;
 }
 
-/** How many distinct keys the batches hold: what every variant must end up storing. */
+/** How many distinct keys the batches hold: what every inserter must end up storing. */
 export function distinctKeys(batches: readonly CeilingBatch[]): number {
   const keys = new Set<string>();
   for (const b of batches) for (const e of b.events) keys.add(`${e.topic}\u0000${e.event_id}`);
@@ -48,16 +48,16 @@ export function distinctKeys(batches: readonly CeilingBatch[]): number {
 }
 
 /**
- * Stores every batch with one variant over `connections` sessions that each
+ * Stores every batch with one inserter over `connections` sessions that each
  * take the next batch, into emptied tables; times it, then checks that exactly
  * the distinct keys were stored (a fast wrong answer fails the run).
  */
-export async function timeInsert(url: string, variant: InsertVariant, batches: readonly CeilingBatch[], connections: number, expectedRows: number): Promise<InsertRun> {
+export async function timeInsert(url: string, inserter: Inserter, batches: readonly CeilingBatch[], connections: number, expectedRows: number): Promise<InsertRun> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
     await admin.query('TRUNCATE events, processed_messages, topic_counters RESTART IDENTITY');
-    const sessions = await Promise.all(Array.from({ length: connections }, (_, i) => variant.open(url, i)));
+    const sessions = await Promise.all(Array.from({ length: connections }, (_, i) => inserter.open(url, i)));
     const backends = async () => (await admin.query<{ pid: number }>(
       "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bench-ceiling'")).rows.map((r) => r.pid);
     let next = 0;
@@ -76,11 +76,11 @@ export async function timeInsert(url: string, variant: InsertVariant, batches: r
       });
       const { rows: [count] } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
       if (stored !== expectedRows || count?.n !== expectedRows) {
-        throw new Error(`${variant.name} on ${connections} connection(s) stored ${count?.n} rows and reported ${stored} new; expected ${expectedRows}`);
+        throw new Error(`${inserter.name} on ${connections} connection(s) stored ${count?.n} rows and reported ${stored} new; expected ${expectedRows}`);
       }
       const rows = batches.reduce((sum, b) => sum + b.events.length, 0);
       const perRow = (part: string) => ((cpu[part] ?? 0) / rows) * 1e6;
-      return { variant: variant.name, connections, rows, seconds, rowsPerSecond: rows / seconds, postgresCpuUsPerRow: perRow('postgres'), nodeCpuUsPerRow: perRow('node') };
+      return { inserter: inserter.name, connections, rows, seconds, rowsPerSecond: rows / seconds, postgresCpuUsPerRow: perRow('postgres'), nodeCpuUsPerRow: perRow('node') };
     } finally {
       // Closed after the CPU reading: a closed session's backend can no longer be read.
       await Promise.all(sessions.map((s) => s.close()));

@@ -1,6 +1,6 @@
 import type { BenchOptions } from '../bench-options.ts';
 import type { RoundResult } from '../bench-round.ts';
-import { PRODUCT_STORE, RAW_VARIANTS } from '../ceilings/insert-variants.ts';
+import { BARE_STATEMENT, PRODUCT_STORE } from '../ceilings/insert-statements.ts';
 import { CEILING_CONNECTIONS } from '../ceilings/measure-ceilings.ts';
 import type { InsertRun } from '../ceilings/postgres-ceiling.ts';
 import type { Machine } from '../probes/machine.ts';
@@ -33,9 +33,8 @@ export function renderTable(rows: readonly SummaryRow[], repeats: number): strin
 
 function statementTable(rounds: readonly RoundResult[]): string {
   const runsOf = (r: RoundResult) => [...r.ceilings.inserts, ...r.ceilings.productStore];
-  const noteOf = new Map([...RAW_VARIANTS, PRODUCT_STORE].map((v) => [v.name, v.note]));
   const medianOf = (name: string, connections: number, value: (run: InsertRun) => number) => median(rounds.map((r) => {
-    const run = runsOf(r).find((x) => x.variant === name && x.connections === connections);
+    const run = runsOf(r).find((x) => x.inserter === name && x.connections === connections);
     return run ? value(run) : Number.NaN;
   }));
   const rate = (name: string) => CEILING_CONNECTIONS.map((c) => number(medianOf(name, c, (run) => run.rowsPerSecond), 'rows/s'));
@@ -44,11 +43,10 @@ function statementTable(rounds: readonly RoundResult[]): string {
   const columns = CEILING_CONNECTIONS.map((c) => `${c} connection${c > 1 ? 's' : ''}`);
   const header = [`statement (${rounds[0]!.ceilings.inserts[0]?.rows ?? 0} rows, sorted by key)`,
     ...columns.map((c) => `rows/s, ${c}`), ...columns.map((c) => `CPU µs a row, PostgreSQL / Node, ${c}`), 'how'];
-  const names = [...new Set(runsOf(rounds[0]!).map((run) => run.variant))];
   return [
     `| ${header.join(' | ')} |`,
     `| --- | ${[...columns, ...columns].map(() => '---:').join(' | ')} | --- |`,
-    ...names.map((name) => `| ${[name, ...rate(name), ...cpu(name), cell(noteOf.get(name) ?? '')].join(' | ')} |`),
+    ...[BARE_STATEMENT, PRODUCT_STORE].map(({ name, note }) => `| ${[name, ...rate(name), ...cpu(name), cell(note)].join(' | ')} |`),
   ].join('\n');
 }
 
@@ -101,7 +99,7 @@ export function renderMarkdown(args: { stamp: string; options: BenchOptions; mac
     '',
     renderTable(rows, rounds.length),
     '',
-    '## PostgreSQL: every statement on the same data (rows/s, median)',
+    '## PostgreSQL: the bare statement and the product\'s store on the same data (median)',
     '',
     statementTable(rounds),
     '',
@@ -129,9 +127,6 @@ export function renderMarkdown(args: { stamp: string; options: BenchOptions; mac
     '',
     slowlogSummary(last.system.slowlog),
     '',
-    '## EXPLAIN ANALYZE of each insert (last round, one batch, half of the keys already stored)',
-    '',
-    ...last.ceilings.plans.map((p) => `<details><summary>${p.variant}</summary>\n\n\`\`\`\n${p.plan}\n\`\`\`\n\n</details>\n`),
     ...(last.profiles.length === 0 ? [] : [
       '## CPU profiles (last round; busy time only)',
       '',
