@@ -3,16 +3,17 @@ import { UsageError } from '../shared/cli/command-line.ts';
 import { DEFAULT_OPTIONS, parseBenchArgs } from './bench-options.ts';
 
 describe('npm run bench options', () => {
-  it('defaults to the issue\'s run: 200,000 events, 30% duplicates, batches of 100, pollers 1, 2, 4', () => {
+  it('defaults to the issue\'s run: 200,000 events, 30% duplicates, batches of 100, pollers 1, 2, 4, no sharding stage', () => {
     expect(parseBenchArgs([])).toEqual(DEFAULT_OPTIONS);
-    expect(DEFAULT_OPTIONS).toMatchObject({ events: 200_000, duplicates: 0.3, batch: 100, pollers: [1, 2, 4] });
+    expect(DEFAULT_OPTIONS).toMatchObject({ events: 200_000, duplicates: 0.3, batch: 100, pollers: [1, 2, 4], shards: [] });
   });
 
   it('reads every option it documents', () => {
     expect(parseBenchArgs(['--events', '1000000', '--duplicates', '0.5', '--batch', '250', '--publishers', '16', '--pollers', '1,3',
-      '--repeats', '3', '--cpu-prof', '--compiled', '--start', '--publisher', 'node', '--out', '/tmp/b'])).toMatchObject({
+      '--repeats', '3', '--cpu-prof', '--compiled', '--start', '--publisher', 'node', '--out', '/tmp/b',
+      '--shards', '1,3', '--shard-requests', '500', '--shard-batches', '20', '--idle-seconds', '2'])).toMatchObject({
       events: 1_000_000, duplicates: 0.5, batch: 250, publishers: 16, pollers: [1, 3], repeats: 3, cpuProf: true, compiled: true,
-      start: true, publisher: 'node', out: '/tmp/b',
+      start: true, publisher: 'node', out: '/tmp/b', shards: [1, 3], shardRequests: 500, shardBatches: 20, idleSeconds: 2,
     });
   });
 
@@ -33,6 +34,10 @@ describe('npm run bench options', () => {
     [['--pollers', '0'], '--pollers'],
     [['--frobnicate'], 'frobnicate'],
     [['--publisher', 'curl'], '--publisher'],
+    [['--shards', '3'], '--shards'],
+    [['--shards', '1,1'], '--shards'],
+    [['--shards', '1,257'], '--shards'],
+    [['--idle-seconds', '0'], '--idle-seconds'],
   ])('refuses %j, naming it', (argv, named) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseBenchArgs(argv)).toThrow(named);

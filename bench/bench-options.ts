@@ -37,6 +37,14 @@ export type BenchOptions = Readonly<{
   compiled: boolean;
   /** Measure `npm start` (runner/local.ts, one process) too, after the split deployment. */
   start: boolean;
+  /** QUEUE_SHARDS settings of the sharding stage, the first the baseline; empty: no such stage. */
+  shards: readonly number[];
+  /** One-event requests of each sharding setting. */
+  shardRequests: number;
+  /** Batch requests of each sharding setting. */
+  shardBatches: number;
+  /** Seconds each sharding setting's process function is watched idle. */
+  idleSeconds: number;
   /** Who sends the requests of the npm start stage. */
   publisher: PublisherName;
   /** Where results go. */
@@ -64,6 +72,10 @@ export const DEFAULT_OPTIONS: BenchOptions = Object.freeze({
   cpuProf: false,
   compiled: false,
   start: false,
+  shards: [],
+  shardRequests: 2_000,
+  shardBatches: 200,
+  idleSeconds: 5,
   publisher: 'wrk',
   out: 'bench/results',
   seed: 1,
@@ -89,6 +101,12 @@ export const USAGE = `npm run bench -- [options]
   --compiled           run the functions compiled by infra/build.sh, as the image does, not through tsx
   --start              measure npm start (one process) too: 1-event requests against it and a bare Hono
                        handler, latency at half that rate, end to end on --events and on a tenth of them
+  --shards A,B         the sharding stage, off by default: the split deployment's ingest, backlog drain and
+                       idle polling with QUEUE_SHARDS=A, then B (and so on), on a Redis server of the bench's
+                       own; ratios against A (try 1,3: on one Redis, shards only add round trips)
+  --shard-requests N   one-event requests of each sharding setting (default ${DEFAULT_OPTIONS.shardRequests})
+  --shard-batches N    batch requests of each sharding setting (default ${DEFAULT_OPTIONS.shardBatches})
+  --idle-seconds N     how long each sharding setting's process function is watched idle (default ${DEFAULT_OPTIONS.idleSeconds})
   --publisher P        who sends the npm start stage's requests: wrk (default; apt-get install -y wrk)
                        or node (autocannon and undici, on the same cores as the system)
   --out DIR            results directory (default ${DEFAULT_OPTIONS.out})
@@ -100,6 +118,7 @@ const INTEGERS = {
   'client-events': [1, 100_000_000],
   repeats: [1, 99], 'ceiling-rows': [2, 100_000_000], 'statement-rows': [1, 10_000], 'single-requests': [1, 100_000_000],
   'batch-requests': [1, 10_000_000], connections: [1, 1000], seed: [0, 2 ** 31],
+  'shard-requests': [1, 100_000_000], 'shard-batches': [1, 10_000_000], 'idle-seconds': [1, 600],
 } as const;
 
 /**
@@ -109,7 +128,7 @@ const INTEGERS = {
  * @example parseBenchArgs(['--events', '1000000', '--repeats', '3'])
  */
 export function parseBenchArgs(argv: readonly string[], env: { PATH?: string | undefined } = process.env): BenchOptions {
-  const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
+  const strings = Object.fromEntries([...Object.keys(INTEGERS), 'duplicates', 'pollers', 'shards', 'out', 'log-level'].map((name) => [name, { type: 'string' as const }]));
   const { values }: { values: Record<string, string | boolean | undefined> } =
     parseOptions({ args: [...argv], options: { ...strings, publisher: { type: 'string' }, 'cpu-prof': { type: 'boolean' }, compiled: { type: 'boolean' }, start: { type: 'boolean' } } });
   const problems: string[] = [];
@@ -124,10 +143,19 @@ export function parseBenchArgs(argv: readonly string[], env: { PATH?: string | u
   const d = DEFAULT_OPTIONS;
   const duplicates = values.duplicates === undefined ? d.duplicates : Number(values.duplicates);
   if (!(duplicates >= 0 && duplicates < 1)) problems.push('--duplicates must be at least 0 and below 1');
-  const pollers = typeof values.pollers === 'string' ? values.pollers.split(',').map(Number) : d.pollers;
-  if (pollers.length === 0 || pollers.some((p) => !Number.isInteger(p) || p < 1 || p > 64) || new Set(pollers).size !== pollers.length) {
-    problems.push('--pollers must be distinct whole numbers from 1 to 64, comma-separated');
-  }
+  /** A comma-separated list of distinct whole numbers from 1 to `max`, at least `least` of them. */
+  const list = (name: 'pollers' | 'shards', fallback: readonly number[], max: number, least: number) => {
+    const raw = values[name];
+    if (typeof raw !== 'string') return fallback;
+    const numbers = raw.split(',').map(Number);
+    if (numbers.length < least || numbers.some((n) => !Number.isInteger(n) || n < 1 || n > max) || new Set(numbers).size !== numbers.length) {
+      problems.push(`--${name} must be ${least > 1 ? `at least ${least} ` : ''}distinct whole numbers from 1 to ${max}, comma-separated`);
+    }
+    return numbers;
+  };
+  const pollers = list('pollers', d.pollers, 64, 1);
+  // The first setting is what the others are held against: a ratio needs two.
+  const shards = list('shards', d.shards, 256, 2);
   const publisher = values.publisher ?? d.publisher;
   if (publisher !== 'wrk' && publisher !== 'node') problems.push('--publisher must be wrk or node');
   else if (values.start === true && publisher === 'wrk' && findWrk(env.PATH) === null) problems.push(WRK_MISSING);
@@ -149,6 +177,10 @@ export function parseBenchArgs(argv: readonly string[], env: { PATH?: string | u
     cpuProf: values['cpu-prof'] === true,
     compiled: values.compiled === true,
     start: values.start === true,
+    shards,
+    shardRequests: integer('shard-requests', d.shardRequests),
+    shardBatches: integer('shard-batches', d.shardBatches),
+    idleSeconds: integer('idle-seconds', d.idleSeconds),
     publisher: publisher as PublisherName,
     out: typeof values.out === 'string' ? values.out : d.out,
     seed: integer('seed', d.seed),

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { createTestDatabase, testRedis, TEST_REDIS_URL } from '../dev/services.ts';
 import type { BenchOptions } from './bench-options.ts';
 import { measureCeilings, type Ceilings } from './ceilings/measure-ceilings.ts';
-import { bodiesOf, phaseData } from './data/phase-data.ts';
+import { bodiesOf, phaseData, type PhaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
 import { measureClient, type ClientResult } from './system/client-phase.ts';
 import type { Entries } from './system/compiled-build.ts';
 import { measureStart, type StartResult } from './system/measure-start.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
+import { measureShardOverhead, type ShardSetting } from './system/shard-overhead.ts';
 
 export type RoundResult = {
   round: number;
@@ -21,6 +22,8 @@ export type RoundResult = {
   system: SystemResult;
   /** One publisher client into `npm start`. */
   client: ClientResult;
+  /** The sharding stage, one entry a QUEUE_SHARDS setting (--shards); empty without it. */
+  shards: ShardSetting[];
   /** The npm start stage, with --start. */
   start: StartResult | null;
   profiles: ProfileSummary[];
@@ -88,6 +91,7 @@ export async function runRound(
       db: clientDb.db, redis: clientRedis.redis, prefix: clientRedis.prefix, phase: phase('client', options.clientEvents, 1),
       entry: spawning.entries.of('runner/local.ts'), profileDir, log,
     });
+    const shards = options.shards.length === 0 ? [] : await shardStage(options, phase, { warm, warmBodies }, log);
     // The same bodies again, on a database and key prefix of its own; the tenth-size run's events are its own.
     const small = phase('small', Math.max(options.batch, Math.round(options.events / 10)), options.batch);
     const start = startDb && await measureStart({
@@ -105,11 +109,27 @@ export async function runRound(
       .map((p) => summariseProfile(p.name, p.profile as string));
     return {
       round, startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
-      load: { before, after: loadavg() }, ceilings, system, client, start, profiles,
+      load: { before, after: loadavg() }, ceilings, system, client, shards, start, profiles,
     };
   } finally {
     await Promise.allSettled([systemDb.drop(), ceilingDb.drop(), clientDb.drop(), startDb?.drop(), redis.cleanup(), clientRedis.cleanup(), startRedis.cleanup()]);
   }
+}
+
+/** The sharding stage: every setting gets the same events, its own small phases after the round's warm-up. */
+async function shardStage(
+  options: BenchOptions,
+  phase: (name: string, total: number, perRequest: number) => PhaseData,
+  warm: { warm: PhaseData; warmBodies: readonly string[] },
+  log: (line: string) => void,
+): Promise<ShardSetting[]> {
+  const single = phase('shardsingle', options.shardRequests, 1);
+  const batch = phase('shardbatch', options.shardBatches * options.batch, options.batch);
+  return measureShardOverhead({
+    settings: options.shards, phases: { ...warm, single, singleBodies: bodiesOf(single), batch, batchBodies: bodiesOf(batch) },
+    workers: options.workers, connections: options.connections, idleSeconds: options.idleSeconds, logLevel: options.logLevel,
+    log: (line) => log(`[shards] ${line}`),
+  });
 }
 
 /** Where a round's CPU profiles go. */

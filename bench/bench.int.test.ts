@@ -16,6 +16,7 @@ it('measures every stage, prints the table, writes both result files, and finds 
   const options = parseBenchArgs([
     '--events', '3000', '--ceiling-rows', '2000', '--single-requests', '600', '--batch-requests', '20',
     '--curve-events', '2000', '--pollers', '1,2', '--connections', '8', '--publishers', '4', '--client-events', '3000', '--start', '--publisher', 'node', '--out', out,
+    '--shards', '1,3', '--shard-requests', '200', '--shard-batches', '10', '--idle-seconds', '1',
   ]);
   const progress: string[] = [];
   const report = await runBench(options, (line) => progress.push(line));
@@ -46,6 +47,32 @@ it('measures every stage, prints the table, writes both result files, and finds 
   expect(report.table).toMatch(/^\| stage \| measure \| median \|/);
   expect(report.table).toContain('| ratio | split deployment end to end / PostgreSQL ceiling |');
 
+  // Sharding: the same events (the round's 600 warm-up ones, 200 one-event requests, 10 of 100) through each setting, stored exactly.
+  expect(round!.shards.map((s) => s.shards)).toEqual([1, 3]);
+  for (const setting of round!.shards) {
+    expect(Object.keys(setting).sort()).toEqual(['batch', 'commands', 'counters', 'drain', 'idle', 'shards', 'single']);
+    expect(setting.counters).toMatchObject({ exact: true, problems: [] });
+    expect(setting.counters.stats).toMatchObject({ received: 600 + 200 + 1000, pending: 0 });
+    expect(setting.drain.events).toBe(1800);
+    expect(setting.commands.storedEvents).toBe(setting.counters.stats.unique_processed);
+    // Each request was at least one enqueue script; each claim at least one script and its ack another.
+    expect(setting.commands.ingest).toBeGreaterThanOrEqual(810);
+    expect(setting.commands.drain).toBeGreaterThan(0);
+    expect(setting.commands.perStoredEvent).toBeCloseTo((setting.commands.ingest + setting.commands.drain) / setting.commands.storedEvents, 9);
+    expect(setting.single.latency.p99).toBeGreaterThan(0);
+    expect(setting.batch.eventsPerSecond).toBeGreaterThan(0);
+    expect(setting.idle.seconds).toBeGreaterThanOrEqual(1);
+    expect(setting.idle.processCpuPercent).toBeGreaterThanOrEqual(0);
+  }
+  // An empty poll claims from every shard in turn: three shards, more commands a second than one.
+  const [oneShard, threeShards] = round!.shards;
+  expect(threeShards!.idle.redisCommandsPerSecond).toBeGreaterThan(oneShard!.idle.redisCommandsPerSecond);
+  expect(oneShard!.idle.redisCommandsPerSecond).toBeGreaterThan(0);
+  for (const measure of ['ingest latency, 1 event a request, p99', 'backlog drain, 2 pollers', 'idle process function CPU',
+    'idle Redis commands (the scripts\' own counted)', 'Redis commands a stored event, ingest and drain']) {
+    expect(report.table).toContain(`| ratio | QUEUE_SHARDS=3 against 1: ${measure} |`);
+  }
+
   // npm start: one process, its own database; warm-up, one-event, paced, a tenth, and the end-to-end events, all stored exactly.
   const start = round!.start!;
   expect(start.counters).toMatchObject({ exact: true, problems: [] });
@@ -61,7 +88,8 @@ it('measures every stage, prints the table, writes both result files, and finds 
   expect(report.files.markdown).toBe(join(out, 'latest.md'));
   expect(markdown).toContain(report.table);
   expect(markdown).toContain(`| ${PRODUCT_STORE.name} |`); // the statement table, beside the ceiling's
-  const json = JSON.parse(readFileSync(report.files.json, 'utf8')) as { rounds: unknown[]; rows: unknown[] };
+  const json = JSON.parse(readFileSync(report.files.json, 'utf8')) as { rounds: Array<{ shards: unknown[] }>; rows: unknown[] };
   expect(json.rounds).toHaveLength(1);
+  expect(json.rounds[0]!.shards).toEqual(JSON.parse(JSON.stringify(round!.shards)));
   expect(json.rows).toHaveLength(report.rows.length);
 }, 300_000);

@@ -9,11 +9,12 @@ import { waitFor } from './wait.ts';
 /**
  * A redis-server of its own for a test or the chaos run, on a free port, with
  * AOF and `appendfsync always` as production runs it, that the caller can kill
- * (SIGKILL, as a crash) and restart on the same port and data.
+ * (SIGKILL, as a crash) and restart on the same port and data. Without
+ * `durable`, no AOF: as the local Redis the bench measures against runs.
  *
  * @example const r = await startPrivateRedis(); await r.kill(); await r.start()
  */
-export async function startPrivateRedis() {
+export async function startPrivateRedis({ durable = true }: { durable?: boolean } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'agg-redis-'));
   let child: ChildProcess | undefined;
@@ -33,7 +34,7 @@ export async function startPrivateRedis() {
   async function start() {
     child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always',
+      ...(durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     ], { stdio: 'ignore' });
     await waitFor(ping, { timeoutMs: 15_000, what: `redis-server on ${port}` });
   }

@@ -51,3 +51,13 @@ export async function slowlogSince(redis: Redis, sinceMs: number): Promise<SlowE
       command: args.slice(0, 2).map((arg) => SCRIPT_NAMES.get(arg) ?? arg).join(' ').slice(0, 80),
     }));
 }
+
+/**
+ * Every command Redis ran between two readings, the commands that scripts ran
+ * counted too; INFO, the reading itself, is left out.
+ */
+export function callsBetween(before: Map<string, { calls: number; usec: number }>, after: Map<string, { calls: number; usec: number }>): number {
+  let calls = 0;
+  for (const [command, { calls: n }] of after) if (command !== 'info') calls += n - (before.get(command)?.calls ?? 0);
+  return calls;
+}

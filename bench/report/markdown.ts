@@ -11,7 +11,7 @@ import type { SummaryRow } from './summary-rows.ts';
 
 const number = (value: number, unit: string) => {
   if (!Number.isFinite(value)) return 'n/a';
-  const digits = unit === 'ms' ? (value < 10 ? 2 : 1) : unit === '%' ? 0 : value < 100 ? 1 : 0;
+  const digits = unit === 'ms' || unit === 'x' ? (value < 10 ? 2 : 1) : unit === '%' ? 0 : value < 100 ? 1 : 0;
   return value.toLocaleString('en-US', { maximumFractionDigits: digits });
 };
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -5,6 +5,7 @@ import type { Latency } from '../load/latency.ts';
 import { ELSEWHERE, POSTGRES_BACKENDS } from '../probes/cpu-split.ts';
 import type { EndToEnd } from '../system/end-to-end.ts';
 import type { StartResult } from '../system/measure-start.ts';
+import type { ShardSetting } from '../system/shard-overhead.ts';
 import { median } from './median.ts';
 
 /** One line of the results table: medians over the rounds (several numbers for a latency triple or a curve). */
@@ -97,6 +98,7 @@ function specs(options: BenchOptions): Spec[] {
       note: () => 'the ratio above in CPU, steadier on a busy machine' },
     { stage: 'ratio', measure: 'product storeMessages (best of 1, 2 connections) / PostgreSQL ceiling', unit: '%',
       picks: [(r) => percent(Math.max(...r.ceilings.productStore.map((s) => s.rowsPerSecond)), ceilingRate(r))] },
+    ...(options.shards.length > 0 ? shardSpecs(options) : []),
     ...(options.start ? startSpecs(options) : []),
     { stage: 'check', measure: 'counters exact (received, unique, duplicates, per topic, per phase, invariant)', unit: 'rounds exact',
       picks: [(r) => (countersOf(r).every((c) => c.exact) ? 1 : 0)], combine: (exact) => Math.min(...exact), target: { text: 'every round', met: ([m]) => m === 1 },
@@ -104,8 +106,42 @@ function specs(options: BenchOptions): Spec[] {
   ];
 }
 
-/** Every counter check of a round: the split deployment's, the publisher client's, then npm start's. */
-export const countersOf = (r: RoundResult) => [r.system.counters, r.client.counters, ...(r.start ? [r.start.counters] : [])];
+/** Every counter check of a round: the split deployment's, the publisher client's, each sharding setting's, then npm start's. */
+export const countersOf = (r: RoundResult) => [r.system.counters, r.client.counters, ...r.shards.map((s) => s.counters), ...(r.start ? [r.start.counters] : [])];
+
+/**
+ * The sharding stage's rows (--shards): each measure with a number a setting, then each
+ * as the ratio of every other setting to the first (above 1: more of it, so slower for a
+ * latency or a cost, faster for a rate).
+ */
+function shardSpecs(options: BenchOptions): Spec[] {
+  const [base, ...others] = options.shards as [number, ...number[]];
+  const setting = (shards: number) => (r: RoundResult): ShardSetting => r.shards.find((s) => s.shards === shards)!;
+  const each = (text: (s: ShardSetting) => string) => (r: RoundResult) => options.shards.map((n) => `${n}: ${text(setting(n)(r))}`).join('; ');
+  const measures: Array<{ measure: string; unit: string; value: (s: ShardSetting) => number; note?: Spec['note'] }> = [
+    { measure: 'ingest latency, 1 event a request, p50', unit: 'ms', value: (s) => s.single.latency.p50,
+      note: each((s) => busyElsewhere(s.single.otherCores)) },
+    { measure: 'ingest latency, 1 event a request, p99', unit: 'ms', value: (s) => s.single.latency.p99 },
+    { measure: `ingest, ${perRequestOf(options)}`, unit: 'events/s', value: (s) => s.batch.eventsPerSecond },
+    { measure: `backlog drain, ${options.workers} pollers`, unit: 'events/s', value: (s) => s.drain.eventsPerSecond,
+      note: (r) => `${setting(base)(r).drain.events} events, mostly one-event messages` },
+    { measure: 'idle process function CPU', unit: '% of a core', value: (s) => s.idle.processCpuPercent,
+      note: each((s) => `redis-server ${s.idle.redisCpuPercent.toFixed(1)}% of a core, over ${s.idle.seconds.toFixed(1)} s of an empty queue`) },
+    { measure: 'idle Redis commands (the scripts\' own counted)', unit: 'commands/s', value: (s) => s.idle.redisCommandsPerSecond },
+    { measure: 'Redis commands a stored event, ingest and drain', unit: 'commands', value: (s) => s.commands.perStoredEvent,
+      note: each((s) => `${s.commands.ingest} + ${s.commands.drain} for ${s.commands.storedEvents}`) },
+  ];
+  return [
+    ...measures.map(({ measure, unit, value, note }): Spec => ({
+      stage: 'system', measure: `QUEUE_SHARDS=${options.shards.join(' / ')}: ${measure}`, unit,
+      picks: options.shards.map((n) => (r: RoundResult) => value(setting(n)(r))), ...(note ? { note } : {}),
+    })),
+    ...measures.map(({ measure, value }): Spec => ({
+      stage: 'ratio', measure: `QUEUE_SHARDS=${others.join(' / ')} against ${base}: ${measure}`, unit: 'x',
+      picks: others.map((n) => (r: RoundResult) => value(setting(n)(r)) / value(setting(base)(r))),
+    })),
+  ];
+}
 
 /** The npm start stage's rows (--start): the issue's targets for it. */
 function startSpecs(options: BenchOptions): Spec[] {

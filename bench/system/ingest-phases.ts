@@ -19,6 +19,13 @@ export function allAccepted(what: string, result: LoadResult): void {
   }
 }
 
+/** POSTs every body once, as fast as `connections` closed-loop clients go, with the server's CPU a request; all must be accepted. */
+export async function acceptedPosts(what: string, url: string, pid: number, bodies: readonly string[], connections: number): Promise<ServerCosted<LoadResult>> {
+  const result = await withServerCpu(pid, () => postEach(url, bodies, { connections }));
+  allAccepted(what, result);
+  return result;
+}
+
 /**
  * The three ingest measurements, after a warm-up, against ingest alone (no worker runs yet, so
  * nothing else competes for the CPU): the events stay queued for the drain.
@@ -38,8 +45,7 @@ export async function measureIngest(
 ): Promise<{ results: IngestResults; sent: PhaseData[] }> {
   // A cold process runs its first requests unoptimised: warm it up, unmeasured (its events are checked like the rest).
   allAccepted('ingest warm-up', await postEach(url, phases.warmBodies, { connections }));
-  const single = await withServerCpu(pid, () => postEach(url, phases.singleBodies, { connections }));
-  allAccepted('ingest, 1 event a request', single);
+  const single = await acceptedPosts('ingest, 1 event a request', url, pid, phases.singleBodies, connections);
   log(`ingest, 1 event a request: ${Math.round(single.requestsPerSecond)} requests/s, p99 ${single.latency.p99} ms`);
 
   const targetRate = Math.max(1, Math.floor(single.requestsPerSecond / 2));
@@ -48,8 +54,7 @@ export async function measureIngest(
   allAccepted('ingest at half rate', halfRate);
   log(`ingest at half rate (${targetRate}/s): p50 ${halfRate.latency.p50} ms, p99 ${halfRate.latency.p99} ms`);
 
-  const batchResult = await withServerCpu(pid, () => postEach(url, phases.batchBodies, { connections }));
-  allAccepted(`ingest, ${phases.batch.eventsPerRequest} events a request`, batchResult);
+  const batchResult = await acceptedPosts(`ingest, ${phases.batch.eventsPerRequest} events a request`, url, pid, phases.batchBodies, connections);
   const batch = { ...batchResult, eventsPerSecond: batchResult.requestsPerSecond * phases.batch.eventsPerRequest };
   log(`ingest, ${phases.batch.eventsPerRequest} events a request: ${Math.round(batch.requestsPerSecond)} requests/s = ${Math.round(batch.eventsPerSecond)} events/s`);
 
