@@ -39,7 +39,7 @@ const peak = (name: string) => (r: RoundResult) => r.system.processes.find((p) =
 const pollerRate = (pollers: number) => (r: RoundResult) => r.system.pollers.find((p) => p.pollers === pollers)?.eventsPerSecond ?? Number.NaN;
 const percent = (a: number, b: number) => (a / b) * 100;
 const busyElsewhere = (cores: number) => `other work on the machine used ${cores.toFixed(2)} cores meanwhile`;
-/** PostgreSQL's CPU an event of an end-to-end run against the best bare statement's a row. */
+/** PostgreSQL's CPU an event of an end-to-end run against the bare statement's a row (on its faster connection count). */
 const postgresCpuRatio = (run: EndToEnd, r: RoundResult) => ((run.cpu[POSTGRES_BACKENDS] ?? Number.NaN) / run.events) * 1e6 / bestInsert(r.ceilings).postgresCpuUsPerRow;
 
 const perRequestOf = (options: BenchOptions) => `${options.batch} events a request`;
@@ -49,7 +49,7 @@ function specs(options: BenchOptions): Spec[] {
   const hasTwoAndOne = options.pollers.includes(1) && options.pollers.includes(2);
   return [
     { stage: 'ceiling', measure: 'PostgreSQL dedupe insert, bare statement', unit: 'rows/s', picks: [ceilingRate],
-      note: (r) => { const best = bestInsert(r.ceilings); return `${best.inserter}, ${best.connections} connection(s); both counts below`; } },
+      note: (r) => { const best = bestInsert(r.ceilings); return `${best.inserter}, ${best.connections} connection(s); 1 and 2 connections below`; } },
     { stage: 'ceiling', measure: 'Redis LPUSH, 100 values a call', unit: 'values/s', picks: [(r) => r.ceilings.redis.lpushValuesPerSecond] },
     { stage: 'ceiling', measure: 'Redis enqueue (ingest\'s call), 1 message a call: plain / auto-pipelined client', unit: 'calls/s',
       picks: [(r) => r.ceilings.redis.enqueueCallsPerSecond, (r) => r.ceilings.redis.enqueueAutoPipelinedCallsPerSecond],
@@ -124,7 +124,7 @@ function shardSpecs(options: BenchOptions): Spec[] {
     { measure: 'ingest latency, 1 event a request, p99', unit: 'ms', value: (s) => s.single.latency.p99 },
     { measure: `ingest, ${perRequestOf(options)}`, unit: 'events/s', value: (s) => s.batch.eventsPerSecond },
     { measure: `backlog drain, ${options.workers} pollers`, unit: 'events/s', value: (s) => s.drain.eventsPerSecond,
-      note: (r) => `${setting(base)(r).drain.events} events, mostly one-event messages` },
+      note: (r) => `${setting(base)(r).drain.events} events, from the moment the process function is let go` },
     { measure: 'idle process function CPU', unit: '% of a core', value: (s) => s.idle.processCpuPercent,
       note: each((s) => `redis-server ${s.idle.redisCpuPercent.toFixed(1)}% of a core, over ${s.idle.seconds.toFixed(1)} s of an empty queue`) },
     { measure: 'idle Redis commands (the scripts\' own counted)', unit: 'commands/s', value: (s) => s.idle.redisCommandsPerSecond },
