@@ -86,10 +86,10 @@ async function measureSetting(args: StageArgs & { shards: number; redis: Redis; 
     const single = await acceptedPosts('1 event a request', url, ingest.pid, phases.singleBodies, args.connections);
     const batchResult = await acceptedPosts(`${phases.batch.eventsPerRequest} events a request`, url, ingest.pid, phases.batchBodies, args.connections);
     const batch = { ...batchResult, eventsPerSecond: batchResult.requestsPerSecond * phases.batch.eventsPerRequest };
-    const afterIngest = await commandStats(redis);
     log(`ingest: 1 event a request p50 ${single.latency.p50} ms, p99 ${single.latency.p99} ms; ${Math.round(batch.eventsPerSecond)} events/s in batches`);
     await stopMember(ingest);
     running.splice(running.indexOf(ingest), 1);
+    const afterIngest = await commandStats(redis); // ingest's goodbye to Redis counts as its own
 
     const drainStarted = performance.now();
     process.kill(worker.pid, 'SIGCONT');
