@@ -119,6 +119,8 @@ describe('the PostgreSQL replica of docker-compose.cluster.yml', () => {
     const env = { ...environmentOf(replica.environment), PGHOST: '127.0.0.1', PGPORT: String(primary.port), PGDATA: place.data };
     const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
     const serverArgs = ['-p', String(place.port), '-k', place.dir, '-c', 'listen_addresses=127.0.0.1'];
+    // The data folder as the image's volume starts: empty, the postgres user's, mode 1777 (which the server refuses).
+    expect((await runShell(['sh', '-c', 'install -d -m 1777 "$1"', 'volume'], [place.data], {}, asUser).exited).code).toBe(0);
     // The replication line wants the password: without it, no copy.
     const refused = await runShell(replica.command, serverArgs, { ...env, PGPASSWORD: 'wrong' }, asUser).exited;
     expect(refused.code).not.toBe(0);
@@ -136,9 +138,14 @@ describe('the PostgreSQL replica of docker-compose.cluster.yml', () => {
           await client.end();
         }
       };
-      await waitFor(() => query(replicaUrl, 'select pg_is_in_recovery() as standby').then((rows) => rows[0].standby === true), {
-        timeoutMs: 60_000, what: `the replica to answer as a standby (${run.output()})`,
-      });
+      // A server that exits (a refused data folder, say) fails the test at once, with what it said.
+      const died = run.exited.then(({ code, output }) => Promise.reject(new Error(`the replica exited with ${code}:\n${output}`)));
+      await Promise.race([
+        waitFor(() => query(replicaUrl, 'select pg_is_in_recovery() as standby').then((rows) => rows[0].standby === true), {
+          timeoutMs: 60_000, what: 'the replica to answer as a standby',
+        }),
+        died,
+      ]);
       await query(primary.url, 'insert into compose_replica values (1)');
       await waitFor(() => query(replicaUrl, 'select count(*)::int as n from compose_replica').then((rows) => rows[0].n === 1), {
         timeoutMs: 30_000, what: 'a row written on the primary to reach the replica',
