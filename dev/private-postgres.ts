@@ -30,8 +30,11 @@ export async function privatePgDir(label: string) {
   return { port, dir, data: join(dir, 'data') };
 }
 
-/** Start, stop and remove the server whose data folder is `data` in `dir`, listening on `port`. */
-export function pgServer({ port, dir, data }: { port: number; dir: string; data: string }) {
+/**
+ * Start, stop and remove the server whose data folder is `data` in `dir`, listening on `port`;
+ * `serverOptions` go to the server's command line after ours (`-c hba_file=...`, say).
+ */
+export function pgServer({ port, dir, data }: { port: number; dir: string; data: string }, serverOptions: string[] = []) {
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
 
   const answers = async () => {
@@ -45,7 +48,7 @@ export function pgServer({ port, dir, data }: { port: number; dir: string; data:
   };
 
   async function start() {
-    runPgTool('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    runPgTool('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, ...serverOptions].join(' '), 'start']);
     await waitFor(answers, { timeoutMs: 30_000, what: `PostgreSQL on ${port}` });
   }
 
@@ -78,10 +81,10 @@ export function pgServer({ port, dir, data }: { port: number; dir: string; data:
  *
  * @example const p = await startPrivatePostgres(); await p.stop(); await p.start()
  */
-export async function startPrivatePostgres() {
+export async function startPrivatePostgres(options: { serverOptions?: string[] } = {}) {
   const place = await privatePgDir('pg');
   runPgTool('initdb', ['-D', place.data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const server = pgServer(place);
+  const server = pgServer(place, options.serverOptions);
   await server.start();
   return server;
 }

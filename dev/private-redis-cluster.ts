@@ -35,6 +35,21 @@ async function ask(port: number, password: string | undefined, ...command: [stri
   }
 }
 
+/** The nodes' settings by default: AOF as production runs it, and quick failovers. */
+const FAST_FAILOVER_NODE = [
+  '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000',
+  // A replica may take over however long it was cut off: the test wants the failover, not a stuck cluster.
+  '--cluster-replica-validity-factor', '0',
+  '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
+];
+
+/** Joins the nodes, given as `host:port`, into a cluster with `replicas` replicas per master. */
+type CreateCluster = (addresses: string[], replicas: number) => Promise<void>;
+
+const createWithRedisCli = (password: string | undefined): CreateCluster => async (addresses, replicas) => {
+  await run('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
+};
+
 /**
  * A Redis Cluster of the test's own: 3 masters (each with `replicas` replicas),
  * `redis-server --cluster-enabled yes` on free loopback ports, joined with
@@ -42,10 +57,13 @@ async function ask(port: number, password: string | undefined, ...command: [stri
  * (and every replica has its link to its master up). AOF with `appendfsync
  * always`, as production runs it; a node timeout of 1 s, so a killed master's
  * replica takes over within seconds. With `password`, every node wants it (AUTH).
+ * `nodeArgs` replaces those settings (a deployment's own node command, say: the
+ * port, bus port, address and files are added after it, so they win), and
+ * `create` replaces the redis-cli step (a deployment's own create command).
  *
  * @example const c = await startRedisCluster({ replicas: 1 }); process.env.REDIS_CLUSTER_NODES = c.nodesEnv
  */
-export async function startRedisCluster(options: { replicas?: 0 | 1; password?: string } = {}) {
+export async function startRedisCluster(options: { replicas?: 0 | 1; password?: string; nodeArgs?: string[]; create?: CreateCluster } = {}) {
   const replicas = options.replicas ?? 0;
   const { password } = options;
   const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
@@ -56,12 +74,10 @@ export async function startRedisCluster(options: { replicas?: 0 | 1; password?: 
     // The bus port is given, not left at port + 10000, which can pass 65535 for an ephemeral port.
     const [port, busPort] = [await freePort(), await freePort()];
     const child = spawn('redis-server', [
+      ...(options.nodeArgs ?? FAST_FAILOVER_NODE), ...auth,
       '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1',
-      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000',
-      // A replica may take over however long it was cut off: the test wants the failover, not a stuck cluster.
-      '--cluster-replica-validity-factor', '0',
-      '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--appendfilename', `aof-${port}`, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', ...auth,
+      '--cluster-config-file', `nodes-${port}.conf`,
+      '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--appendfilename', `aof-${port}`,
     ], { stdio: 'ignore' });
     children.push(child);
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -83,7 +99,7 @@ export async function startRedisCluster(options: { replicas?: 0 | 1; password?: 
   try {
     for (let i = 0; i < 3 * (1 + replicas); i++) nodes.push(await startNode());
     const addresses = nodes.map((n) => `${n.host}:${n.port}`);
-    await run('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await (options.create ?? createWithRedisCli(password))(addresses, replicas);
     await waitFor(async () => {
       for (const node of nodes) {
         if (!(await ask(node.port, password, 'cluster', 'info'))?.includes('cluster_state:ok')) return false;

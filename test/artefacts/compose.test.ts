@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerfileStages, environmentOf, exists, loadYaml, sourceOfCompiled } from './support/artefacts.ts';
+import { dockerfileStages, environmentOf, exists, loadYaml, mergeCompose, sourceOfCompiled } from './support/artefacts.ts';
 import { envProblems, FUNCTIONS, isConfigKey, type FunctionName } from './support/config-keys.ts';
 
 const compose = loadYaml('docker-compose.yml');
@@ -135,5 +135,120 @@ describe('docker-compose.yml', () => {
     expect(hostOf(testCase.environment.TEST_DATABASE_URL)).toBe('postgres');
     expect(new URL(testCase.environment.TEST_DATABASE_URL).password).toBe(services.postgres.environment.POSTGRES_PASSWORD);
     expect(hostOf(testCase.environment.TEST_REDIS_URL)).toBe('redis');
+  });
+});
+
+describe('docker-compose.cluster.yml, merged over docker-compose.yml', () => {
+  const override = loadYaml('docker-compose.cluster.yml');
+  const merged = mergeCompose(compose, override);
+  const all = merged.services as Record<string, any>;
+  const envOf = (service: string) => environmentOf(all[service]?.environment);
+  const configOf = (name: FunctionName) => {
+    const { problems, config } = envProblems(name, envOf(name));
+    expect(problems, name).toEqual([]);
+    return config!;
+  };
+  const nodes = Object.keys(all).filter((name) => /^redis-node-\d+$/.test(name));
+  const postgresPassword = services.postgres.environment.POSTGRES_PASSWORD;
+
+  it('changes only mappings of the base services, which a merge reads as compose does', () => {
+    for (const [name, service] of Object.entries(override.services as Record<string, any>)) {
+      if (!services[name]) continue;
+      for (const [key, value] of Object.entries(service)) {
+        // A sequence set over one of the base would be merged by compose (volumes, ports), replaced by mergeCompose.
+        if (services[name][key] !== undefined) expect(typeof value === 'object' && !Array.isArray(value), `${name}.${key}`).toBe(true);
+      }
+    }
+  });
+
+  it('adds six Redis nodes, their one-shot create and a PostgreSQL replica, on the one network, none published', () => {
+    expect(Object.keys(all).filter((name) => !services[name]).sort()).toEqual([...nodes, 'postgres-replica', 'redis-cluster-create'].sort());
+    expect(nodes).toHaveLength(6);
+    for (const [name, service] of Object.entries(all)) {
+      expect(service.networks, name).toEqual(Object.keys(compose.networks));
+      if (name !== 'gateway') expect(service.ports, name).toBeUndefined();
+    }
+  });
+
+  it('runs every node in cluster mode with AOF fsync on every write, on a volume of its own, with a healthcheck', () => {
+    const volumes = new Set<string>();
+    for (const name of nodes) {
+      const command = (all[name].command as string[]).join(' ');
+      expect(command).toMatch(/^redis-server .*--cluster-enabled yes/);
+      expect(command).toMatch(/--appendonly yes/);
+      expect(command).toMatch(/--appendfsync always/);
+      expect(command).not.toMatch(/--port /); // the nodes listen on 6379, as REDIS_CLUSTER_NODES says
+      const volume = String(all[name].volumes[0]).split(':')[0]!;
+      expect(merged.volumes).toHaveProperty(volume);
+      volumes.add(volume);
+      expect(all[name].healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    }
+    expect(volumes.size).toBe(nodes.length);
+  });
+
+  it('creates the cluster once every node is healthy, from the nodes the functions are given, one replica a master', () => {
+    const create = all['redis-cluster-create'];
+    for (const name of nodes) expect(create.depends_on[name].condition, name).toBe('service_healthy');
+    expect(create.restart).toBe('no');
+    const [shell, flag, script, , ...addresses] = create.command as string[];
+    expect([shell, flag]).toEqual(['sh', '-c']);
+    expect(script).toMatch(/redis-cli --cluster create "\$@" --cluster-replicas 1 --cluster-yes/);
+    expect(addresses).toEqual(configOf('ingest').redisClusterNodes.map((n) => `${n.host}:${n.port}`));
+    expect(addresses.map((a) => a.split(':')[0]).sort()).toEqual([...nodes].sort());
+  });
+
+  describe.each(FUNCTIONS)('%s', (name: FunctionName) => {
+    it('reaches every node of the cluster, once it is created, and spreads the queue over its shards', () => {
+      const config = configOf(name);
+      expect(config.redisClusterNodes.map((n) => n.host).sort()).toEqual([...nodes].sort());
+      expect(config.redisClusterNodes.every((n) => n.port === 6379)).toBe(true);
+      expect(config.queueShards).toBeGreaterThan(nodes.length / 2);
+      expect(all[name].depends_on['redis-cluster-create'].condition).toBe('service_completed_successfully');
+      // The base's connections stay: PostgreSQL is still the primary, the port still 8080.
+      expect(all[name].depends_on.postgres.condition).toBe('service_healthy');
+      expect(config.port).toBe(8080);
+      if (envOf(name).DATABASE_URL) expect(hostOf(config.databaseUrl)).toBe('postgres');
+    });
+  });
+
+  it('gives the three functions one queue: the same nodes, shards and key prefix', () => {
+    const queues = FUNCTIONS.map((name) => configOf(name)).map((c) => JSON.stringify([c.redisClusterNodes, c.queueShards, c.queuePrefix]));
+    expect(new Set(queues).size).toBe(1);
+  });
+
+  it('has ingest wait for a replica before a 202, and a replica to wait for', () => {
+    expect(configOf('ingest').redisMinReplicasAck).toBe(1);
+    const create = (all['redis-cluster-create'].command as string[])[2]!;
+    expect(Number(/--cluster-replicas (\d+)/.exec(create)![1])).toBeGreaterThanOrEqual(configOf('ingest').redisMinReplicasAck);
+  });
+
+  it('has stats read /events from the replica, as the primary user, once the replica is healthy', () => {
+    const config = configOf('stats');
+    const read = new URL(config.databaseReadUrl);
+    expect(read.hostname).toBe('postgres-replica');
+    expect(all[read.hostname]).toBeDefined();
+    expect(read.password).toBe(postgresPassword);
+    expect(read.pathname).toBe(`/${services.postgres.environment.POSTGRES_DB}`);
+    expect(all.stats.depends_on['postgres-replica'].condition).toBe('service_healthy');
+    for (const name of ['ingest', 'process'] as const) expect(envOf(name).DATABASE_READ_URL, name).toBeUndefined();
+  });
+
+  it('lets the replica stream from the primary: a replication line in the hba file the primary is told to read', () => {
+    const primary = all.postgres;
+    const hbaFile = /^hba_file=(.+)$/.exec((primary.command as string[]).find((arg) => arg.startsWith('hba_file='))!)![1];
+    const mounted = (primary.configs as Array<{ source: string; target: string }>).find((c) => c.target === hbaFile)!;
+    expect(merged.configs[mounted.source].content).toMatch(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    const replica = all['postgres-replica'];
+    expect(replica.environment.PGHOST).toBe('postgres');
+    expect(replica.environment.PGPASSWORD).toBe(postgresPassword);
+    expect(replica.depends_on.postgres.condition).toBe('service_healthy');
+    expect(replica.healthcheck.test.join(' ')).toMatch(/pg_isready/);
+    expect(merged.volumes).toHaveProperty(String(replica.volumes[0]).split(':')[0]!);
+    expect((replica.command as string[])[2]).toMatch(/pg_basebackup .*--write-recovery-conf/);
+  });
+
+  it('leaves the gateway and the publisher as they are', () => {
+    expect(all.gateway).toEqual(services.gateway);
+    expect(all.publisher).toEqual(services.publisher);
   });
 });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queueKeys, shardPrefix } from '../../shared/queue/queue-keys.ts';
 import { ROOT, loadYamlDocuments, sourceOfCompiled } from './support/artefacts.ts';
-import { envProblems, type FunctionName } from './support/config-keys.ts';
+import { envProblems, FUNCTIONS, type FunctionName } from './support/config-keys.ts';
+import { kustomizeResources } from './support/kustomize.ts';
 
 const files = readdirSync(join(ROOT, 'infra/k8s')).filter((f) => f.endsWith('.yaml'));
 const kustomization = loadYamlDocuments('infra/k8s/kustomization.yaml')[0]!;
@@ -13,16 +14,17 @@ const find = (kind: string, name: string) => {
   if (!found) throw new Error(`no ${kind} ${name}`);
   return found;
 };
-const configMaps = new Map(resources.filter((r) => r.kind === 'ConfigMap').map((r) => [r.metadata.name, r.data as Record<string, string>]));
+const configMapsOf = (all: Record<string, any>[]) => new Map(all.filter((r) => r.kind === 'ConfigMap').map((r) => [r.metadata.name, r.data as Record<string, string>]));
+const configMaps = configMapsOf(resources);
 
 type Container = { image: string; args: string[]; env?: any[]; envFrom?: any[]; readinessProbe?: any; livenessProbe?: any; ports?: any[] };
 
 /** A container's environment: literal values, ConfigMap values, and the names of variables taken from Secrets. */
-function containerEnv(container: Container) {
+function containerEnv(container: Container, maps = configMaps) {
   const values: Record<string, string> = {};
   const fromSecrets: string[] = [];
   for (const source of container.envFrom ?? []) {
-    const data = configMaps.get(source.configMapRef?.name);
+    const data = maps.get(source.configMapRef?.name);
     if (!data) throw new Error(`envFrom names an unknown ConfigMap ${JSON.stringify(source)}`);
     Object.assign(values, data);
   }
@@ -155,5 +157,68 @@ describe('Kubernetes manifests (infra/k8s)', () => {
       .map((v) => JSON.stringify(v.valueFrom.secretKeyRef));
     expect(refs.length).toBeGreaterThanOrEqual(3);
     expect(new Set(refs).size).toBe(1);
+  });
+});
+
+describe('the cluster overlay (infra/k8s-cluster)', () => {
+  const overlay = kustomizeResources('infra/k8s-cluster');
+  const maps = configMapsOf(overlay);
+  const inOverlay = (kind: string, name: string) => overlay.find((r) => r.kind === kind && r.metadata.name === name)!;
+  const containerOf = (name: FunctionName) => podOf(inOverlay(name === 'process' ? 'Deployment' : 'Service', name)).containers[0] as Container;
+  const envOf = (name: FunctionName) => containerEnv(containerOf(name), maps);
+  const configOf = (name: FunctionName) => {
+    const { values, fromSecrets } = envOf(name);
+    const { problems, config } = envProblems(name, values, fromSecrets);
+    expect(problems, name).toEqual([]);
+    return config!;
+  };
+  const secretRef = (name: FunctionName, variable: string) => containerOf(name).env?.find((v) => v.name === variable)?.valueFrom?.secretKeyRef;
+  const chart = loadYamlDocuments('infra/k8s-deps/redis-cluster-values.yaml')[0]!;
+  const scaler = inOverlay('ScaledObject', 'process');
+
+  it('adds nothing and drops nothing: the base\'s resources, patched', () => {
+    expect(overlay.map((r) => `${r.kind}/${r.metadata.name}`)).toEqual(resources.map((r) => `${r.kind}/${r.metadata.name}`));
+    for (const r of overlay) expect(r.metadata.namespace).toBe(kustomization.namespace);
+  });
+
+  describe.each(FUNCTIONS)('%s', (name) => {
+    it('reaches the chart\'s cluster with its password, in place of REDIS_URL, with a valid environment', () => {
+      const config = configOf(name);
+      // Bitnami's chart, release `redis-cluster`: Service redis-cluster, Secret redis-cluster with key redis-password.
+      expect(config.redisClusterNodes).toEqual([{ host: `redis-cluster.${kustomization.namespace}.svc.cluster.local`, port: 6379 }]);
+      expect(secretRef(name, 'REDIS_PASSWORD')).toEqual({ name: 'redis-cluster', key: 'redis-password' });
+      expect(secretRef(name, 'REDIS_URL')).toBeUndefined();
+      expect(config.queueShards).toBeGreaterThan(1);
+    });
+  });
+
+  it('has ingest wait for as many replicas as the chart gives each master', () => {
+    expect(configOf('ingest').redisMinReplicasAck).toBeGreaterThanOrEqual(1);
+    expect(chart.cluster.replicas).toBeGreaterThanOrEqual(configOf('ingest').redisMinReplicasAck);
+    expect(chart.cluster.nodes / (chart.cluster.replicas + 1)).toBe(3);
+  });
+
+  it('has stats, and only stats, read GET /events from the standbys', () => {
+    expect(secretRef('stats', 'DATABASE_READ_URL')).toEqual({ name: 'aggregator', key: 'database-read-url' });
+    expect(secretRef('stats', 'DATABASE_URL')).toEqual(secretRef('process', 'DATABASE_URL'));
+    for (const name of ['ingest', 'process'] as const) expect(secretRef(name, 'DATABASE_READ_URL'), name).toBeUndefined();
+  });
+
+  it('scales the pollers on every shard list the code writes, each at the base list length over the shards', () => {
+    const config = configOf('process');
+    const triggers = scaler.spec.triggers as any[];
+    const base = find('ScaledObject', 'process').spec.triggers as any[];
+    expect(triggers.filter((t) => t.type === 'metrics-api')).toEqual(base.filter((t) => t.type === 'metrics-api'));
+    expect(triggers.filter((t) => t.type === 'redis')).toEqual([]);
+    const lists = triggers.filter((t) => t.type === 'redis-cluster');
+    expect(lists.map((t) => t.metadata.listName)).toEqual(Array.from({ length: config.queueShards }, (_, i) => queueKeys(shardPrefix(config.queuePrefix, i)).queue));
+    const baseLength = Number(base.find((t) => t.type === 'redis').metadata.listLength);
+    for (const list of lists) {
+      // KEDA's redis-cluster scaler: `addresses` (host:port, comma separated), `listName`, `listLength`.
+      expect(list.metadata.addresses.split(',')).toEqual(config.redisClusterNodes.map((n) => `${n.host}:${n.port}`));
+      expect(Number(list.metadata.listLength)).toBe(Math.round(baseLength / config.queueShards));
+      const auth = inOverlay('TriggerAuthentication', list.authenticationRef.name);
+      expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'password', name: 'redis-cluster', key: 'redis-password' }]);
+    }
   });
 });

@@ -101,6 +101,9 @@ describe('a master SIGKILLed under load with REDIS_MIN_REPLICAS_ACK=1', () => {
     const [ingest, , stats] = functions as [FunctionProcess, FunctionProcess, FunctionProcess];
     const accepted = new Set<string>();
     const answers: Record<string, number> = {};
+    // Every answer other than 202, as status, Retry-After and body: while the slot moves to the replica,
+    // ioredis rejects commands ("Connection is closed"), and ingest must say 503, not 500 or a bare error.
+    const refusals = new Set<string>();
     let stop = false;
     // Eight publishers, each request five new events, until told to stop.
     const publishers = Array.from({ length: 8 }, async (_, p) => {
@@ -109,7 +112,13 @@ describe('a master SIGKILLed under load with REDIS_MIN_REPLICAS_ACK=1', () => {
         const status = await fetch(`${ingest.url}/publish`, {
           method: 'POST', headers: { 'content-type': 'application/json' },
           body: JSON.stringify(ids.map((id) => event({ topic: 'failover', event_id: id }))),
-        }).then((r) => r.status, () => 0);
+        }).then(async (r) => {
+          if (r.status !== 202) {
+            const { error, dependency } = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+            refusals.add(JSON.stringify({ status: r.status, retryAfter: r.headers.get('retry-after'), error, dependency }));
+          }
+          return r.status;
+        }, () => 0);
         answers[status] = (answers[status] ?? 0) + 1;
         if (status === 202) for (const id of ids) accepted.add(id);
       }
@@ -120,6 +129,8 @@ describe('a master SIGKILLed under load with REDIS_MIN_REPLICAS_ACK=1', () => {
     stop = true;
     await Promise.all(publishers);
     console.log(`replica ack: master ${killed.port} killed after ${acceptedBeforeCrash} events accepted; ${promoted.port} took over; answers ${JSON.stringify(answers)}`);
+    expect(Object.keys(answers).filter((status) => status !== '202' && status !== '503')).toEqual([]);
+    expect([...refusals]).toEqual([JSON.stringify({ status: 503, retryAfter: '1', error: 'unavailable', dependency: 'redis' })]);
 
     const quiet = await waitFor(async () => {
       const s = (await (await fetch(`${stats.url}/stats`)).json()) as Record<string, number>;

@@ -11,13 +11,16 @@ export const exists = (path: string) => existsSync(join(ROOT, path));
 
 /**
  * `${VAR}`, `${VAR:-default}` and `${VAR-default}` as docker compose and faas-cli
- * expand them, from `env` (empty by default: what a fresh checkout gets).
+ * expand them, from `env` (empty by default: what a fresh checkout gets); `$$` is
+ * compose's escape for a `$` the container's shell sees.
  *
  * @example interpolate('${PORT:-8080}', {}) // '8080'
+ * @example interpolate('first=$$1', {}) // 'first=$1'
  */
 export function interpolate(text: string, env: Record<string, string> = {}): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (_, name: string, op?: string, fallback?: string) => {
-    const value = env[name];
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (match, name?: string, op?: string, fallback?: string) => {
+    if (match === '$$') return '$';
+    const value = env[name!];
     if (op === ':-') return value ? value : (fallback ?? '');
     if (op === '-') return value ?? fallback ?? '';
     return value ?? '';
@@ -48,6 +51,24 @@ export const environmentOf = (mapping: Record<string, unknown> | undefined): Rec
   Object.fromEntries(
     Object.entries(mapping ?? {}).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]),
   );
+
+/**
+ * Compose files merged as `docker compose -f base -f override` merges them, for the
+ * mappings an override here sets (environment, depends_on, new services): mappings
+ * merge key by key, anything else is replaced. Compose merges some sequences (volumes,
+ * ports) by their target instead: an override that sets one on a service of the base is
+ * not read right by this, so the compose test refuses such an override.
+ */
+export function mergeCompose(base: Record<string, any>, override: Record<string, any>): Record<string, any> {
+  const merged: Record<string, any> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const mergeable = isMapping(value) && isMapping(base[key]);
+    merged[key] = mergeable ? mergeCompose(base[key], value) : value;
+  }
+  return merged;
+}
+
+const isMapping = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Every document of a multi-document YAML file. */
 export const loadYamlDocuments = (path: string) =>

@@ -30,7 +30,8 @@ export function envProblems(
   const problems: string[] = [];
   for (const key of [...Object.keys(env), ...supplied]) if (!isConfigKey(key)) problems.push(`${name}: ${key} is not a variable the config reads`);
   const given = new Set([...Object.keys(env).filter((k) => env[k] !== ''), ...supplied]);
-  if (needs.redis && !given.has('REDIS_URL')) problems.push(`${name}: REDIS_URL is not set`);
+  // A cluster's nodes stand in for REDIS_URL, which the config then does not use.
+  if (needs.redis && !given.has('REDIS_URL') && !given.has('REDIS_CLUSTER_NODES')) problems.push(`${name}: neither REDIS_URL nor REDIS_CLUSTER_NODES is set`);
   if (needs.db && !given.has('DATABASE_URL')) problems.push(`${name}: DATABASE_URL is not set`);
   try {
     // No secrets folder: the deployment's own files are what is being checked, not this machine's.
