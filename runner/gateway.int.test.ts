@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, event, type Harness } from '../dev/harness.ts';
 import { waitFor } from '../dev/wait.ts';
-import { createGatewayApp } from './gateway.ts';
+import { createGatewayApp } from '../shared/gateway/gateway.ts';
 import { createLocalApp } from './local-app.ts';
 
 // The same routes two ways: the gateway forwards to each function (compose, infra/gateway.ts), and

@@ -4,7 +4,7 @@ import { notFound } from '../shared/http/error-handler.ts';
 import { instrument, uninstrumented } from '../shared/http/instrument.ts';
 import { forFunction, type Metrics } from '../shared/metrics/metrics.ts';
 import { runnerDocument } from '../shared/openapi/document.ts';
-import { GATEWAY_ALIASES } from './gateway.ts';
+import { GATEWAY_ALIASES } from '../shared/gateway/gateway.ts';
 
 // Any function's app: each has its own route schema.
 type FunctionApp = Hono<any, any, any>;
