@@ -8,7 +8,7 @@ import { createLocalApp } from './local-app.ts';
 // npm start's app has every function's routes in one app.
 const apps = {
   gateway: (h: Harness) => createGatewayApp({ ingest: h.ingest, process: h.process, stats: h.stats }),
-  'npm start': (h: Harness) => createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }, h.config),
+  'npm start': (h: Harness) => createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }),
 };
 
 describe.each(Object.entries(apps))('one port for the three functions: %s', (label, build) => {

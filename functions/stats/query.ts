@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { eventSchema, rfc3339Instant, type EventLimits } from '../../shared/event/event.schema.ts';
+import { described } from '../../shared/openapi/responses.ts';
 
-// Each parameter's description is the OpenAPI document's (shared/openapi/route-doc.ts reads it).
+// Each parameter's description is the one the OpenAPI document gives it (shared/openapi/document.ts).
 
 /** A page size: a whole number from 1 to `max`, `fallback` when absent. */
 const pageSize = (name: string, fallback: number, max: number, description: string) =>
@@ -21,9 +22,7 @@ const pageSize = (name: string, fallback: number, max: number, description: stri
   );
 
 /** An RFC 3339 instant, in the upper case PostgreSQL reads (`t` and `z` are allowed by the RFC). */
-const instant = (name: string, description: string) => v.pipe(rfc3339Instant(name), v.toUpperCase(), v.description(description));
-
-const described = <S extends v.GenericSchema>(schema: S, description: string) => v.optional(v.pipe(schema, v.description(description)));
+const instant = (name: string, description: string) => described(v.pipe(rfc3339Instant(name), v.toUpperCase()), description);
 
 const MAX_PAGE = 1000;
 
@@ -35,14 +34,14 @@ const MAX_PAGE = 1000;
 export function eventsQuery(limits: EventLimits) {
   const { topic, event_id, source } = eventSchema(limits).entries;
   return v.object({
-    topic: described(topic, 'only this topic'),
-    event_id: described(event_id, 'only this event_id (in every topic, unless topic is given)'),
-    source: described(source, 'only this source, exactly'),
+    topic: v.optional(described(topic, 'only this topic')),
+    event_id: v.optional(described(event_id, 'only this event_id (in every topic, unless topic is given)')),
+    source: v.optional(described(source, 'only this source, exactly')),
     since: v.optional(instant('since', 'only events whose timestamp is at or after this RFC 3339 instant (inclusive)')),
     until: v.optional(instant('until', 'only events whose timestamp is before this RFC 3339 instant (exclusive)')),
-    order: v.optional(v.pipe(v.picklist(['asc', 'desc'], 'order must be asc or desc'), v.description('storage order: asc is oldest stored first, desc newest stored first')), 'asc'),
+    order: v.optional(described(v.picklist(['asc', 'desc'], 'order must be asc or desc'), 'storage order: asc is oldest stored first, desc newest stored first'), 'asc'),
     limit: pageSize('limit', 100, MAX_PAGE, 'events per page'),
-    after: described(v.string(), 'the next_cursor of the previous page (in the same order)'),
+    after: v.optional(described(v.string(), 'the next_cursor of the previous page (in the same order)')),
   });
 }
 
@@ -50,13 +49,13 @@ export function eventsQuery(limits: EventLimits) {
 export const statsQuery = v.object({
   topics_limit: pageSize('topics_limit', 100, MAX_PAGE, 'how many topics to list'),
   topics_order: v.optional(
-    v.pipe(
+    described(
       v.picklist(['busiest', 'name'], 'topics_order must be busiest or name'),
-      v.description('busiest: the busiest topics first (one bounded list); name: every topic, a page at a time, in name order'),
+      'busiest: the busiest topics first (one bounded list); name: every topic, a page at a time, in name order',
     ),
     'busiest',
   ),
-  topics_after: described(v.string(), 'with topics_order=name: the topics_next_cursor of the previous page'),
+  topics_after: v.optional(described(v.string(), 'with topics_order=name: the topics_next_cursor of the previous page')),
 });
 
 /** The parameters of GET /dead-letters: how many of the newest letters. */
