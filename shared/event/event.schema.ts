@@ -27,12 +27,8 @@ export type EventLimits = {
 
 const CONTROL = /\p{Cc}/u;
 
-/**
- * What a topic may hold, written once for the validation and the OpenAPI document.
- *
- * @example { pattern: TOPIC_CHARSET.allowed.source, description: TOPIC_CHARSET.rule }
- */
-export const TOPIC_CHARSET = { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' } as const;
+// What a topic may hold, written once: textField checks it and says it as the schema's pattern and description.
+const TOPIC_CHARSET = { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' } as const;
 
 // Node's Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only
 // TextEncoder. Looked up on globalThis so that the client compiles without Node's types.
