@@ -108,7 +108,6 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
   const requireKey = apiKey(config.ingestApiKeys);
   const publishRoute = (summary: string) => describeRoute({
     summary,
-    key: true,
     query: PublishQuery,
     events: eventsBody(schema),
     responses: {

@@ -48,7 +48,6 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
     .route('/', opsRoutes({ readiness, metrics }))
     .post('/', apiKey(config.ingestApiKeys), describeRoute({
       summary: 'store the events of the request now and say what became of them',
-      key: true,
       events: eventsBody(schema),
       responses: {
         200: json('stored, dropped as duplicates, or dead-lettered', named('Processed', Processed)),

@@ -14,7 +14,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
 import { functionDocument, openApiRoute } from '../../shared/openapi/document.ts';
 import { errors, json, text } from '../../shared/openapi/responses.ts';
-import { describeRoute, type RouteDoc } from '../../shared/openapi/route-doc.ts';
+import { describeRoute } from '../../shared/openapi/route-doc.ts';
 import { findLetter, listLetters, viewOf } from '../../shared/queue/dead-letter-view.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from './cursor.ts';
@@ -87,10 +87,8 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     return { done: action === 'replay' ? 'replayed' : 'dropped', dead_letter: view };
   }
 
-  const keyed = (doc: Omit<RouteDoc, 'key'>) => describeRoute({ ...doc, key: true });
-  const statsRoute = (summary: string) => keyed({ summary, query: statsQuery, responses: { 200: json('the counters', Stats), 503: errors.unavailable } });
-  // These change what gets stored, so they take a key of INGEST_API_KEYS (when set), not a read key.
-  const letterRoute = (summary: string) => keyed({
+  const statsRoute = (summary: string) => describeRoute({ summary, query: statsQuery, responses: { 200: json('the counters', Stats), 503: errors.unavailable } });
+  const letterRoute = (summary: string) => describeRoute({
     summary,
     params: { id: 'the id GET /dead-letters gave' },
     responses: { 200: json('done', DeadLetterDone), 404: errors.notFound, 503: errors.unavailable },
@@ -101,7 +99,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     .route('/', opsRoutes({ readiness, metrics }))
     .get('/', requireKey, statsRoute('the counters'), async (c) => c.json(await stats(c.req.queries())))
     .get('/stats', requireKey, statsRoute('the counters, at their alias'), async (c) => c.json(await stats(c.req.queries())))
-    .get('/events', requireKey, keyed({
+    .get('/events', requireKey, describeRoute({
       summary: 'stored unique events, oldest stored first (or newest first); the filters combine',
       query: eventsParameters,
       responses: { 200: json('a page of events', eventPage(config.limits)), 503: errors.unavailable },
@@ -112,7 +110,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
       const page = await from('postgres', listEvents(readDb, { ...filter, eventId, order, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
-    .get('/dead-letters', requireKey, keyed({
+    .get('/dead-letters', requireKey, describeRoute({
       summary: 'the dead letters, newest first: why each was parked, its size and its first keys',
       query: deadLettersQuery,
       responses: { 200: json('the newest letters and how many there are', DeadLetterPage), 503: errors.unavailable },
@@ -127,7 +125,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     .post('/dead-letters/:id/drop', requireIngestKey, letterRoute('delete the letter for good: its events stay counted in dead_lettered'),
       async (c) => c.json(await act('drop', c.req.param('id'))))
     // For the dashboard: it answers while a dependency is down, so the page can say which one.
-    .get('/status', requireKey, keyed({
+    .get('/status', requireKey, describeRoute({
       summary: 'queue depth and whether each dependency answers, for the dashboard',
       responses: { 200: json('answers even while a dependency is down', QueueStatus) },
     }), async (c) => {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config/config.ts';
+import { apiKey } from '../http/api-key.ts';
 import { eventSchema } from '../event/event.schema.ts';
 import { openApiDocument } from './document.ts';
 import { eventsBody, json, named } from './responses.ts';
@@ -12,9 +13,9 @@ const ok = { 200: json('fine', named('Fine', v.strictObject({ n: v.nullable(v.nu
 const documentOf = (app: Hono) => openApiDocument(info, [{ tag: 'x', routes: app.routes }]);
 
 describe('openApiDocument', () => {
-  it('adds what follows from a route\'s parts: security and 401 for a key, 400 for a query and a body, 413 and 415 for a body', () => {
+  it('adds what follows from a route\'s parts: security and 401 for its key middleware, 400 for a query and a body, 413 and 415 for a body', () => {
     const inner = new Hono()
-      .post('/in', describeRoute({ summary: 's', key: true, query: v.object({ q: v.optional(v.string()) }), events: eventsBody(eventSchema(defaultConfig().limits)), responses: ok }), (c) => c.json({ n: 1 }))
+      .post('/in', apiKey(['k']), describeRoute({ summary: 's', query: v.object({ q: v.optional(v.string()) }), events: eventsBody(eventSchema(defaultConfig().limits)), responses: ok }), (c) => c.json({ n: 1 }))
       .onError((_e, c) => c.text('x', 500));
     // Mounting wraps each handler in the sub-app's error handler: the description is still found.
     const op = documentOf(new Hono().route('/sub', inner)).paths['/sub/in']!.post!;

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.ts';
 import { badRequest, eventsErrors, json, named, unauthorized, type ResponseDoc } from './responses.ts';
-import { describedRoutes, type AppRoute, type RouteDoc } from './route-doc.ts';
+import { describedRoutes, type AppRoute, type RouteDoc, type RouteGuard } from './route-doc.ts';
 
 type Response = { description: string; headers?: Record<string, JsonSchema>; content: Record<string, { schema: JsonSchema }> };
 
@@ -51,7 +51,7 @@ const mapValues = <T, U>(record: Record<string, T>, f: (value: T) => U): Record<
 const operationId = (method: string, path: string) =>
   [method, ...(path.match(/[A-Za-z0-9]+/g) ?? ['root'])].map((word, i) => (i === 0 ? word : word[0]!.toUpperCase() + word.slice(1))).join('');
 
-function operationOf(method: string, path: string, doc: RouteDoc, tag: string, components: Record<string, JsonSchema>): Operation {
+function operationOf(method: string, path: string, doc: RouteDoc & RouteGuard, tag: string, components: Record<string, JsonSchema>): Operation {
   const schema = (s: v.GenericSchema) => jsonSchemaOf(s, components);
   const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
     const description = doc.params?.[name!];
