@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import type { RouterRoute } from 'hono/types';
 import { COMPOSED_HANDLER } from 'hono/utils/constants';
 import type * as v from 'valibot';
-import type { EventSchema } from '../event/event.schema.ts';
 import type { ResponseDoc } from './responses.ts';
 
 /**
