@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { createGatewayApp } from '../runner/gateway.ts';
+import { createGatewayApp } from '../shared/gateway/gateway.ts';
 import { runFunction } from '../shared/runtime/run-function.ts';
 import { upstream } from './upstream.ts';
 
-// The compose gateway: the same routes as `npm start` (runner/gateway.ts), each
+// The compose gateway: the same routes as `npm start` (shared/gateway/gateway.ts), each
 // forwarded to its function's container, so a path that works locally works here.
 // The upstreams come as arguments: `--ingest http://ingest:8080 --process ... --stats ...`.
 const { values } = parseArgs({

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, event, type Harness } from '../dev/harness.ts';
 import { waitFor } from '../dev/wait.ts';
-import { createGatewayApp } from './gateway.ts';
+import { createGatewayApp } from '../shared/gateway/gateway.ts';
 import { createLocalApp } from './local-app.ts';
 
 // The same routes two ways: the gateway forwards to each function (compose, infra/gateway.ts), and
 // npm start's app has every function's routes in one app.
 const apps = {
   gateway: (h: Harness) => createGatewayApp({ ingest: h.ingest, process: h.process, stats: h.stats }),
-  'npm start': (h: Harness) => createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }, h.config),
+  'npm start': (h: Harness) => createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }),
 };
 
 describe.each(Object.entries(apps))('one port for the three functions: %s', (label, build) => {

@@ -13,7 +13,7 @@ let app: ReturnType<typeof createLocalApp>;
 let document: OpenApiDocument;
 beforeAll(async () => {
   h = await createHarness('local-app');
-  app = createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }, h.config);
+  app = createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats });
   document = (await (await app.request('/openapi.json')).json()) as OpenApiDocument;
 });
 afterAll(() => h.cleanup());
@@ -60,7 +60,7 @@ it('serves the dashboard at the root and under the stats function', async () => 
 it('counts each request once, under the function that answered it or under the runner', async () => {
   const metrics = createMetrics('runner');
   const as = (name: string) => ({ ...h, metrics: forFunction(metrics, name) });
-  const counted = createLocalApp({ ingest: createIngestApp(as('ingest')), process: h.process, stats: createStatsApp(as('stats')) }, h.config, metrics);
+  const counted = createLocalApp({ ingest: createIngestApp(as('ingest')), process: h.process, stats: createStatsApp(as('stats')) }, metrics);
   const post = (path: string) => counted.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event({ event_id: `count ${path}` })) });
   expect((await post('/publish')).status).toBe(202);
   expect((await post('/function/ingest')).status).toBe(202);

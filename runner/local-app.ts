@@ -1,10 +1,10 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import type { Config } from '../shared/config/config.ts';
 import { notFound } from '../shared/http/error-handler.ts';
 import { instrument, uninstrumented } from '../shared/http/instrument.ts';
 import { forFunction, type Metrics } from '../shared/metrics/metrics.ts';
-import { runnerDocument } from '../shared/openapi/document.ts';
-import { GATEWAY_ALIASES } from './gateway.ts';
+import { GATEWAY_ALIASES } from '../shared/gateway/gateway.ts';
+import { openApiDocument, openApiRoute, type DocumentPart } from '../shared/openapi/document.ts';
+import { describeRoute } from '../shared/openapi/route-doc.ts';
 
 // Any function's app: each has its own route schema.
 type FunctionApp = Hono<any, any, any>;
@@ -19,11 +19,13 @@ type FunctionName = 'ingest' | 'process' | 'stats';
 function aliasRoutes(fn: FunctionApp, alias: string) {
   const prefix = alias.endsWith('/*') ? alias.slice(0, -2) : null;
   const reached = (path: string) => path === alias || (prefix !== null && (path === prefix || path.startsWith(`${prefix}/`)));
-  return new Hono().route('/', fn).routes.flatMap((route) => {
+  const routes = new Hono().route('/', fn).routes.flatMap((route) => {
     // The function's middleware (`/*`) runs for the alias's paths only.
     if (route.path === '/*') return [{ ...route, path: alias }];
     return reached(route.path) ? [route] : [];
   });
+  if (!routes.some((route) => route.method !== 'ALL')) throw new Error(`alias ${alias}: the function has no such route`);
+  return routes;
 }
 
 const claimedBy = (names: readonly string[]) => (path: string) =>
@@ -37,16 +39,20 @@ const claimedBy = (names: readonly string[]) => (path: string) =>
  * (that document, paths no function claims) is counted under `function="runner"`; a path under
  * `/function/<name>` that the function lacks is counted by the function, as when it runs alone.
  *
- * @example serve({ fetch: createLocalApp({ ingest, process, stats }, config, metrics).fetch })
+ * @example serve({ fetch: createLocalApp({ ingest, process, stats }, metrics).fetch })
  */
-export function createLocalApp(functions: Record<FunctionName, FunctionApp>, config: Config, metrics?: Metrics) {
+export function createLocalApp(functions: Record<FunctionName, FunctionApp>, metrics?: Metrics) {
   const own = metrics ? instrument(forFunction(metrics, 'runner')) : uninstrumented;
-  const document = runnerDocument(config.limits, GATEWAY_ALIASES);
-  const app = new Hono({ strict: false }).get('/openapi.json', own, (c) => c.json(document));
-  for (const [name, fn] of Object.entries(functions)) app.route(`/function/${name}`, fn);
-  for (const [path, name] of Object.entries(GATEWAY_ALIASES)) {
-    for (const route of aliasRoutes(functions[name], path)) app.on(route.method, route.path, route.handler);
-  }
+  const runner = new Hono().get('/openapi.json', own, describeRoute(openApiRoute), (c) => c.json(document));
+  // Each part is the routes of one function (or the runner's own), at the paths the runner serves them.
+  const parts: DocumentPart[] = [
+    { tag: 'runner', routes: runner.routes },
+    ...Object.entries(functions).map(([name, fn]) => ({ tag: name, routes: new Hono().route(`/function/${name}`, fn).routes })),
+    ...Object.entries(GATEWAY_ALIASES).map(([path, name]) => ({ tag: name, routes: aliasRoutes(functions[name], path) })),
+  ];
+  const app = new Hono({ strict: false });
+  for (const route of parts.flatMap((part) => part.routes)) app.on(route.method, route.path, route.handler);
+  const document = openApiDocument({ title: 'Event aggregator: local runner', description: 'The three functions and the poller on one port (npm start).' }, parts);
   const claimed = claimedBy(Object.keys(functions));
   const countUnclaimed: MiddlewareHandler = async function countUnclaimed(c, next) {
     return claimed(c.req.path) ? next() : own(c, next);

@@ -44,7 +44,7 @@ await runFunction('runner', { redis: true, db: true }, async (resources) => {
     ingest: createIngestApp({ ...as('ingest'), outcomes }),
     process: processFunction.app,
     stats: createStatsApp(as('stats')),
-  }, resources.config, resources.metrics);
+  }, resources.metrics);
   return {
     fetch: app.fetch,
     onStop: async () => {

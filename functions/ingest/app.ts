@@ -12,6 +12,8 @@ import { parseQuery } from '../../shared/http/parse-query.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
+import { count, described, errors, eventsBody, json, named } from '../../shared/openapi/responses.ts';
+import { describeRoute } from '../../shared/openapi/route-doc.ts';
 import { OutcomeWaiter, type EventStatus, type PendingOutcome } from '../../shared/queue/outcomes.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { confirmReplicated } from './replica-ack.ts';
@@ -27,7 +29,20 @@ export type IngestDeps = {
  * refused, as on GET /events: a mistyped `?wiat=true` must not silently answer
  * 202 to a publisher that meant to wait.
  */
-const PublishQuery = v.object({ wait: v.optional(v.picklist(['true', 'false'], 'wait must be true or false'), 'false') });
+const PublishQuery = v.object({
+  wait: v.optional(described(
+    v.picklist(['true', 'false'], 'wait must be true or false'),
+    'true: answer 200 once every event is stored or dropped as a duplicate, or 202 after WAIT_TIMEOUT_MS (the events stay queued). No other parameter is accepted.',
+  ), 'false'),
+});
+
+const Accepted = v.strictObject({ accepted: count('events queued'), batch_id: v.string() });
+const Confirmed = v.strictObject({
+  ...Accepted.entries,
+  stored: count('events stored as the first of their key'),
+  duplicates: count('events dropped as duplicates, of earlier events or of one before them in the request'),
+  results: described(v.array(v.strictObject({ status: v.picklist(['stored', 'duplicate']) })), 'one entry per event, in request order'),
+});
 
 const statusCount = (results: EventStatus[], status: EventStatus) => results.filter((r) => r === status).length;
 
@@ -73,7 +88,7 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
     if (logger.isLevelEnabled('debug')) {
       for (const e of events) logger.debug({ batch_id: batchId, topic: e.topic, event_id: e.event_id }, 'Enqueued event');
     }
-    const accepted = { accepted: events.length, batch_id: batchId };
+    const accepted: v.InferOutput<typeof Accepted> = { accepted: events.length, batch_id: batchId };
     if (!wait) return c.json(accepted, 202);
 
     const started = performance.now();
@@ -86,15 +101,27 @@ export function createIngestApp({ config, queue, logger, metrics, readiness, out
     const stored = statusCount(results, 'stored');
     const duplicates = statusCount(results, 'duplicate');
     logger.info({ batch_id: batchId, stored, duplicates, waited_ms: waitedMs }, 'Confirmed stored to the publisher');
-    return c.json({ ...accepted, stored, duplicates, results: results.map((status) => ({ status })) }, 200);
+    const confirmed: v.InferOutput<typeof Confirmed> = { ...accepted, stored, duplicates, results: results.map((status) => ({ status })) };
+    return c.json(confirmed, 200);
   }
 
   const requireKey = apiKey(config.ingestApiKeys);
+  const publishRoute = (summary: string) => describeRoute({
+    summary,
+    query: PublishQuery,
+    events: eventsBody(schema),
+    responses: {
+      200: json('wait=true: every event of the request is stored or dropped as a duplicate', named('Confirmed', Confirmed)),
+      202: json('every event of the request is in the queue (with wait=true: not yet all stored after WAIT_TIMEOUT_MS)', named('Accepted', Accepted)),
+      429: errors.backpressure,
+      503: errors.unavailable,
+    },
+  });
   return new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
-    .post('/', requireKey, publish)
-    .post('/publish', requireKey, publish)
+    .post('/', requireKey, publishRoute('queue the events of the request, all or none'), publish)
+    .post('/publish', requireKey, publishRoute('the same, at its alias'), publish)
     .onError(errorHandler(logger, metrics, { takesEvents: true }))
     .notFound(notFound);
 }

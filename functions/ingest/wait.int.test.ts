@@ -62,7 +62,7 @@ describe('with a poller running', () => {
   });
 
   it('answers at the gateway path of the local runner too', async () => {
-    const local = createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats }, h.config);
+    const local = createLocalApp({ ingest: h.ingest, process: h.process, stats: h.stats });
     const response = await postJson(local, '/function/ingest?wait=true', [event({ event_id: 'w-gateway' }), event({ event_id: 'w-gateway' })]);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ stored: 1, duplicates: 1, results: [{ status: 'stored' }, { status: 'duplicate' }] });

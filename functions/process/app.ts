@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import type { Config } from '../../shared/config/config.ts';
 import { eventSchema } from '../../shared/event/event.schema.ts';
 import { apiKey } from '../../shared/http/api-key.ts';
@@ -10,6 +11,8 @@ import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import { readEvents } from '../../shared/http/read-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
+import { count, errors, eventsBody, json, named } from '../../shared/openapi/responses.ts';
+import { describeRoute } from '../../shared/openapi/route-doc.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import type { ProcessBatch } from './batch-processor.ts';
 import { QueueUnavailableError, StoreAbortedError } from './errors.ts';
@@ -22,6 +25,13 @@ export type ProcessDeps = {
   metrics: Metrics;
   readiness: Readiness;
 };
+
+const Processed = v.strictObject({
+  processed: count('events in the request'),
+  unique: count('events stored as the first of their key'),
+  duplicates: count('events dropped as duplicates'),
+  dead_lettered: count('events parked in the dead-letter list'),
+});
 
 /** How long the HTTP trigger waits for an unreachable PostgreSQL before it answers 503. */
 const SYNC_STORE_PATIENCE_MS = 5_000;
@@ -36,7 +46,15 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
   return new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
-    .post('/', apiKey(config.ingestApiKeys), async (c) => {
+    .post('/', apiKey(config.ingestApiKeys), describeRoute({
+      summary: 'store the events of the request now and say what became of them',
+      events: eventsBody(schema),
+      responses: {
+        200: json('stored, dropped as duplicates, or dead-lettered', named('Processed', Processed)),
+        429: errors.backpressure,
+        503: errors.unavailable,
+      },
+    }), async (c) => {
       const events = await readEvents(c.req.raw, config.limits, schema);
       let claim;
       try {
@@ -48,7 +66,8 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
       metrics.eventsReceived.inc(events.length);
       try {
         const result = await processBatch(claim, randomInt(config.counterShards), AbortSignal.timeout(SYNC_STORE_PATIENCE_MS));
-        return c.json({ processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered }, 200);
+        const processed: v.InferOutput<typeof Processed> = { processed: events.length, unique: result.unique, duplicates: result.duplicates, dead_lettered: result.deadLettered };
+        return c.json(processed, 200);
       } catch (error) {
         // Already counted as received: the claim goes back to the queue and a poller stores it
         // (a claim processBatch gave up on is back already, and this finds no lease).

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type * as v from 'valibot';
 import type { Config } from '../../shared/config/config.ts';
 import type { Db } from '../../shared/db/database.ts';
 import { busiestTopics, readTotals, topicsByName } from '../../shared/db/counter.repository.ts';
@@ -11,11 +12,14 @@ import { instrument } from '../../shared/http/instrument.ts';
 import { opsRoutes, type Readiness } from '../../shared/http/ops-routes.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
-import { functionDocument } from '../../shared/openapi/document.ts';
+import { functionDocument, openApiRoute } from '../../shared/openapi/document.ts';
+import { errors, json, text } from '../../shared/openapi/responses.ts';
+import { describeRoute } from '../../shared/openapi/route-doc.ts';
 import { findLetter, listLetters, viewOf } from '../../shared/queue/dead-letter-view.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { decodeCursor, decodeTopicCursor, encodeCursor, encodeTopicCursor } from './cursor.ts';
 import { dashboardPage } from './dashboard/dashboard-page.ts';
+import { DeadLetterDone, DeadLetterPage, eventPage, QueueStatus, Stats } from './bodies.ts';
 import { deadLettersQuery, eventsQuery, statsQuery } from './query.ts';
 
 export type StatsDeps = {
@@ -40,14 +44,13 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
   const requireKey = apiKey(config.readApiKeys);
   // Replaying or dropping a dead letter changes what gets stored: that takes a key that may publish.
   const requireIngestKey = apiKey(config.ingestApiKeys);
-  const document = functionDocument('stats', config.limits);
 
   /**
    * The counters. The totals come from one row per counter shard; `topics` is
    * either the busiest first (a bounded read of an index) or a page in name
    * order, so the cost never depends on how many topics exist.
    */
-  async function stats(query: Record<string, string[]>) {
+  async function stats(query: Record<string, string[]>): Promise<v.InferOutput<typeof Stats>> {
     const { topics_limit: limit, topics_order: order, topics_after: after } = parseQuery(statsQuery, query);
     if (after !== undefined && order !== 'name') throw invalidQuery('topics_after pages the topics in name order: add topics_order=name', 'topics_after');
     const afterTopic = after === undefined ? '' : decodeTopicCursor(after);
@@ -74,7 +77,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
    * Replays or drops one dead letter, named by its id. The id is the client's input: it is
    * neither logged nor echoed, and one that is not a letter id is simply not found.
    */
-  async function act(action: 'replay' | 'drop', id: string) {
+  async function act(action: 'replay' | 'drop', id: string): Promise<v.InferOutput<typeof DeadLetterDone>> {
     const letter = await from('redis', findLetter(queue, id));
     // The letter may leave between the read and the change (another operator, the CLI): not found either way.
     const done = letter !== null && (await from('redis', action === 'replay' ? queue.replay(letter) : queue.drop(letter)));
@@ -84,34 +87,63 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     return { done: action === 'replay' ? 'replayed' : 'dropped', dead_letter: view };
   }
 
-  return new Hono({ strict: false })
+  const statsRoute = (summary: string) => describeRoute({ summary, query: statsQuery, responses: { 200: json('the counters', Stats), 503: errors.unavailable } });
+  const letterRoute = (summary: string) => describeRoute({
+    summary,
+    params: { id: 'the id GET /dead-letters gave' },
+    responses: { 200: json('done', DeadLetterDone), 404: errors.notFound, 503: errors.unavailable },
+  });
+
+  const app = new Hono({ strict: false })
     .use(instrument(metrics))
     .route('/', opsRoutes({ readiness, metrics }))
-    .get('/', requireKey, async (c) => c.json(await stats(c.req.queries())))
-    .get('/stats', requireKey, async (c) => c.json(await stats(c.req.queries())))
-    .get('/events', requireKey, async (c) => {
+    .get('/', requireKey, statsRoute('the counters'), async (c) => c.json(await stats(c.req.queries())))
+    .get('/stats', requireKey, statsRoute('the counters, at their alias'), async (c) => c.json(await stats(c.req.queries())))
+    .get('/events', requireKey, describeRoute({
+      summary: 'stored unique events, oldest stored first (or newest first); the filters combine',
+      query: eventsParameters,
+      responses: { 200: json('a page of events', eventPage(config.limits)), 503: errors.unavailable },
+    }), async (c) => {
       const { after, limit, order, event_id: eventId, ...filter } = parseQuery(eventsParameters, c.req.queries());
       const afterSeq = after === undefined ? null : decodeCursor(after);
       if (afterSeq === null && after !== undefined) throw invalidQuery('after is not a cursor this service gave out', 'after');
       const page = await from('postgres', listEvents(readDb, { ...filter, eventId, order, afterSeq, limit }));
       return c.json({ events: page.events, next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) });
     })
-    .get('/dead-letters', requireKey, async (c) => {
+    .get('/dead-letters', requireKey, describeRoute({
+      summary: 'the dead letters, newest first: why each was parked, its size and its first keys',
+      query: deadLettersQuery,
+      responses: { 200: json('the newest letters and how many there are', DeadLetterPage), 503: errors.unavailable },
+    }), async (c) => {
       const { limit } = parseQuery(deadLettersQuery, c.req.queries());
       const { letters, total } = await from('redis', listLetters(queue, limit));
-      return c.json({ dead_letters: letters, total });
+      const page: v.InferOutput<typeof DeadLetterPage> = { dead_letters: letters, total };
+      return c.json(page);
     })
-    .post('/dead-letters/:id/replay', requireIngestKey, async (c) => c.json(await act('replay', c.req.param('id'))))
-    .post('/dead-letters/:id/drop', requireIngestKey, async (c) => c.json(await act('drop', c.req.param('id'))))
+    .post('/dead-letters/:id/replay', requireIngestKey, letterRoute('put the letter back in the queue: its events are pending again, then stored'),
+      async (c) => c.json(await act('replay', c.req.param('id'))))
+    .post('/dead-letters/:id/drop', requireIngestKey, letterRoute('delete the letter for good: its events stay counted in dead_lettered'),
+      async (c) => c.json(await act('drop', c.req.param('id'))))
     // For the dashboard: it answers while a dependency is down, so the page can say which one.
-    .get('/status', requireKey, async (c) => {
+    .get('/status', requireKey, describeRoute({
+      summary: 'queue depth and whether each dependency answers, for the dashboard',
+      responses: { 200: json('answers even while a dependency is down', QueueStatus) },
+    }), async (c) => {
       const [dependencies, depth] = await Promise.all([readiness(), queue.depth().catch(() => null)]);
-      const queueDepth = depth && { messages: depth.queuedMessages, batches_in_flight: depth.batchesInFlight };
-      return c.json({ queue: queueDepth, dependencies });
+      const status: v.InferOutput<typeof QueueStatus> = {
+        queue: depth && { messages: depth.queuedMessages, batches_in_flight: depth.batchesInFlight },
+        dependencies,
+      };
+      return c.json(status);
     })
     // The page holds no data, so it needs no key; it asks for one when /stats wants it.
-    .get('/dashboard', (c) => c.html(dashboardPage.html, 200, dashboardPage.headers))
-    .get('/openapi.json', (c) => c.json(document))
+    .get('/dashboard', describeRoute({
+      summary: 'the live dashboard, one self-contained page (it asks for the read key when one is needed)',
+      responses: { 200: text('the page', 'text/html') },
+    }), (c) => c.html(dashboardPage.html, 200, dashboardPage.headers))
+    .get('/openapi.json', describeRoute(openApiRoute), (c) => c.json(document))
     .onError(errorHandler(logger, metrics, { takesEvents: false }))
     .notFound(notFound);
+  const document = functionDocument('stats', app);
+  return app;
 }

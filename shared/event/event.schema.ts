@@ -27,12 +27,8 @@ export type EventLimits = {
 
 const CONTROL = /\p{Cc}/u;
 
-/**
- * What a topic may hold, written once for the validation and the OpenAPI document.
- *
- * @example { pattern: TOPIC_CHARSET.allowed.source, description: TOPIC_CHARSET.rule }
- */
-export const TOPIC_CHARSET = { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' } as const;
+// What a topic may hold, written once: textField checks it and says it as the schema's pattern and description.
+const TOPIC_CHARSET = { allowed: /^[\p{L}\p{Nd}._:/-]+$/u, rule: 'letters, digits and . _ - : /' } as const;
 
 // Node's Buffer counts UTF-8 bytes without copying the string; a browser (the publisher client) has only
 // TextEncoder. Looked up on globalThis so that the client compiles without Node's types.
@@ -51,6 +47,7 @@ function freeTextProblem(s: string): string | null {
 }
 
 // Lengths are counted in code points, so that an emoji is one character as a user would count it.
+// The metadata says the checks in JSON Schema terms (whose lengths count code points too), for the OpenAPI document.
 const textField = (name: string, max: number, charset?: { allowed: RegExp; rule: string }) =>
   v.pipe(
     v.string(`${name} must be a string`),
@@ -62,6 +59,25 @@ const textField = (name: string, max: number, charset?: { allowed: RegExp; rule:
       const problem = charset ? (charset.allowed.test(dataset.value) ? null : `may contain only ${charset.rule}`) : freeTextProblem(dataset.value);
       if (problem) addIssue({ message: `${name} ${problem}` });
     }),
+    v.metadata({ minLength: 1, maxLength: max, ...(charset ? { pattern: charset.allowed.source } : {}) }),
+    v.description(charset?.rule ?? 'no control characters'),
+  );
+
+/**
+ * An RFC 3339 instant with a zone offset or Z, that PostgreSQL can store: the
+ * event's `timestamp`, and the bounds of GET /events.
+ *
+ * @example v.pipe(rfc3339Instant('since'), v.toUpperCase())
+ */
+export const rfc3339Instant = (name: string) =>
+  v.pipe(
+    v.string(`${name} must be a string`),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? timestampProblem(dataset.value) : null;
+      if (problem) addIssue({ message: `${name} ${problem}` });
+    }),
+    v.metadata({ format: 'date-time' }),
+    v.description('RFC 3339 with a zone offset or Z'),
   );
 
 /** Valibot's path items for a payload problem, so that `getDotPath` names it: `payload.items.3.name`. */
@@ -96,13 +112,7 @@ export function eventSchema(limits: EventLimits) {
     {
       topic: textField('topic', limits.maxTopicLength, TOPIC_CHARSET),
       event_id: textField('event_id', limits.maxEventIdLength),
-      timestamp: v.pipe(
-        v.string('timestamp must be a string'),
-        v.rawCheck(({ dataset, addIssue }) => {
-          const problem = dataset.typed ? timestampProblem(dataset.value) : null;
-          if (problem) addIssue({ message: `timestamp ${problem}` });
-        }),
-      ),
+      timestamp: rfc3339Instant('timestamp'),
       source: textField('source', limits.maxSourceLength),
       payload: v.pipe(
         v.custom<JsonObject>(isJsonObject, 'payload must be a JSON object'),
@@ -116,6 +126,8 @@ export function eventSchema(limits: EventLimits) {
           const bytes = utf8Length(JSON.stringify(dataset.value));
           if (bytes > limits.maxPayloadBytes) addIssue({ message: `payload must be at most ${limits.maxPayloadBytes} bytes serialized (it is ${bytes})` });
         }),
+        v.metadata({ type: 'object' }),
+        v.description(`a JSON object, at most ${limits.maxPayloadBytes} bytes serialized, no \\u0000`),
       ),
     },
     eventMessage,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { documents } from '../openapi/route-doc.ts';
 import { unauthorized } from './errors.ts';
 
 // Hashing first gives equal-length buffers, so the comparison takes the same time whatever the key's length.
@@ -19,7 +20,8 @@ function presentedKey(authorization: string | undefined, apiKeyHeader: string | 
  */
 export function apiKey(keys: readonly string[]): MiddlewareHandler {
   const allowed = keys.map(digest);
-  return async function requireApiKey(c, next) {
+  // The document gives each route this guards its security and 401.
+  return documents(async function requireApiKey(c, next) {
     if (allowed.length === 0) return next();
     const key = presentedKey(c.req.header('authorization'), c.req.header('x-api-key'));
     const candidate = digest(key ?? '');
@@ -28,5 +30,5 @@ export function apiKey(keys: readonly string[]): MiddlewareHandler {
     for (const k of allowed) ok = timingSafeEqual(k, candidate) || ok;
     if (!ok || key === undefined) throw unauthorized();
     return next();
-  };
+  }, { key: true });
 }

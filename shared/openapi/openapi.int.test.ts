@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { RouterRoute } from 'hono/types';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestApp } from '../../functions/ingest/app.ts';
@@ -16,12 +17,13 @@ import { EventQueue } from '../queue/queue.ts';
 import { createRedis } from '../queue/redis.ts';
 import { readinessOf } from '../runtime/readiness.ts';
 import { answerOf, documentedAnswers, documentedRoutes, responseProblems } from '../../test/support/openapi/conformance.ts';
-import { functionDocument, type FunctionName } from './document.ts';
+import { functionDocument, type OpenApiDocument } from './document.ts';
 
 // Every documented status and body shape is produced by the real apps (over a real
 // Redis and PostgreSQL, or unreachable ones for 503), and every route is documented.
 
-type App = { request: (path: string, init?: RequestInit) => Response | Promise<Response>; routes: Array<{ method: string; path: string }> };
+type FunctionName = 'ingest' | 'process' | 'stats';
+type App = { request: (path: string, init?: RequestInit) => Response | Promise<Response>; routes: RouterRoute[] };
 type Apps = Record<FunctionName, App>;
 // `path` as documented; `url` the path requested, when it differs (a path parameter filled in).
 type Scenario = { fn: FunctionName; apps: Apps; method: 'get' | 'post'; path: string; url?: string; init?: RequestInit; query?: string };
@@ -30,6 +32,7 @@ let open: Harness; // no keys, and a poller (for the 200 of publish?wait=true)
 let openPoller: ReturnType<Harness['startPoller']>;
 let keyed: Harness; // keys, and a queue that is full after two events
 let away: Apps; // Redis and PostgreSQL unreachable
+let shortTopics: App; // an ingest app whose topics are at most 5 characters
 let parked: { replay: string; drop: string }; // ids of dead letters of `open`
 const closeAway: Array<() => Promise<unknown> | void> = [];
 
@@ -49,6 +52,7 @@ beforeAll(async () => {
   const deps = { config, db, queue: new EventQueue(redis, 'openapi-away'), logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: readinessOf({ redis, db }) };
   const processBatch = createBatchProcessor(deps);
   away = { ingest: createIngestApp(deps), process: createProcessApp({ ...deps, processBatch }), stats: createStatsApp(deps) };
+  shortTopics = createIngestApp({ ...deps, config: { ...config, limits: { ...config.limits, maxTopicLength: 5 } } });
 });
 afterAll(async () => {
   for (const close of closeAway) await close();
@@ -101,6 +105,7 @@ function scenarios(): Scenario[] {
     process(appsOf(open), jsonBody([event({ event_id: 'p' }), event({ event_id: 'p' })])),
     ...badBodies().map((init) => process(appsOf(open), init)),
     process(appsOf(keyed), jsonBody(event())),
+    process(appsOf(keyed), jsonBody([event({ event_id: 'a' }), event({ event_id: 'b' }), event({ event_id: 'c' })], { authorization: 'Bearer in-key' })),
     process(away, jsonBody(event())),
   );
 
@@ -137,7 +142,7 @@ function scenarios(): Scenario[] {
 
 describe.each(['ingest', 'process', 'stats'] as const)('the OpenAPI document of %s', (fn) => {
   it('lists every route of the app, and no other', () => {
-    const document = functionDocument(fn, defaultConfig().limits);
+    const document = functionDocument(fn, appsOf(open)[fn]);
     // `ALL /*` entries are middleware (instrumentation), not routes.
     // Hono writes a path parameter `:id`, OpenAPI `{id}`.
     const routes = appsOf(open)[fn].routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
@@ -149,18 +154,18 @@ it('is produced by the code: each documented status and error code happens, and 
   const produced = new Set<string>();
   const problems: string[] = [];
   for (const s of scenarios()) {
-    const document = functionDocument(s.fn, defaultConfig().limits);
+    const document = functionDocument(s.fn, s.apps[s.fn]);
     const response = await s.apps[s.fn].request(`${s.url ?? s.path}${s.query ?? ''}`, { method: s.method.toUpperCase(), ...s.init });
     produced.add(`${s.fn} ${await answerOf(s.method, s.path, response)}`);
     problems.push(...(await responseProblems(document, s.method, s.path, response)).map((p) => `${s.fn}: ${p}`));
   }
   expect(problems).toEqual([]);
-  const documented = (['ingest', 'process', 'stats'] as const).flatMap((fn) => documentedAnswers(functionDocument(fn, defaultConfig().limits)).map((a) => `${fn} ${a}`));
+  const documented = (['ingest', 'process', 'stats'] as const).flatMap((fn) => documentedAnswers(functionDocument(fn, appsOf(open)[fn])).map((a) => `${fn} ${a}`));
   expect([...produced].sort()).toEqual(documented.sort());
 });
 
 it('documents exactly the query parameters the stats function accepts', () => {
-  const paths = functionDocument('stats', defaultConfig().limits).paths;
+  const paths = functionDocument('stats', open.stats).paths;
   const documented = (path: string) => (paths[path]?.get?.parameters ?? []).map((p) => p.name).sort();
   expect(documented('/events')).toEqual(Object.keys(eventsQuery(defaultConfig().limits).entries).sort());
   for (const path of ['/', '/stats']) expect(documented(path)).toEqual(Object.keys(statsQuery.entries).sort());
@@ -168,9 +173,9 @@ it('documents exactly the query parameters the stats function accepts', () => {
 });
 
 it('describes the event rules of the configured limits', async () => {
-  const document = (await (await keyed.stats.request('/openapi.json')).json()) as ReturnType<typeof functionDocument>;
+  const document = (await (await keyed.stats.request('/openapi.json')).json()) as OpenApiDocument;
   expect(document.openapi).toBe('3.1.0');
-  expect(document.components.schemas.Event).toMatchObject({ properties: { topic: { maxLength: 128 } }, additionalProperties: false });
-  const short = functionDocument('ingest', { ...defaultConfig().limits, maxTopicLength: 5 });
-  expect(short.components.schemas.Event).toMatchObject({ properties: { topic: { maxLength: 5 } } });
+  expect(document.components.schemas.StoredEvent).toMatchObject({ properties: { topic: { maxLength: 128 } }, additionalProperties: false });
+  const short = functionDocument('ingest', shortTopics);
+  expect(short.components.schemas.Event).toMatchObject({ properties: { topic: { maxLength: 5 } }, additionalProperties: false });
 });

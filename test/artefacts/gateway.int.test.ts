@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upstream } from '../../infra/upstream.ts';
-import { createGatewayApp } from '../../runner/gateway.ts';
+import { createGatewayApp } from '../../shared/gateway/gateway.ts';
 import { createHarness, event, type Harness } from '../../dev/harness.ts';
 import { freePort } from '../../dev/processes.ts';
 import { waitFor } from '../../dev/wait.ts';
@@ -17,7 +17,7 @@ async function listen(app: { fetch: (request: Request) => Response | Promise<Res
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-// The compose gateway (infra/gateway.ts): runner/gateway.ts routes, each function behind real HTTP.
+// The compose gateway (infra/gateway.ts): shared/gateway/gateway.ts routes, each function behind real HTTP.
 describe('the compose gateway', () => {
   let h: Harness;
   let gateway: Awaited<ReturnType<typeof listen>>;

@@ -11,8 +11,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   shared: ['shared'],
   functions: ['functions', 'shared'],
   runner: ['runner', 'functions', 'shared'],
-  // The image's gateway still comes from runner/ (issue 15 moves it).
-  infra: ['infra', 'runner', 'functions', 'shared'],
+  infra: ['infra', 'functions', 'shared'],
   // The client is built for browsers too: the event's rules, not the server.
   client: ['client', 'shared/event'],
   ...Object.fromEntries(TOOLS.map((tool) => [tool, [...PRODUCT, ...TOOLS]])),

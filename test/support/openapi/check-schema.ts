@@ -1,10 +1,10 @@
-import type { JsonSchema } from '../../../shared/openapi/body-schemas.ts';
+import type { JsonSchema } from '../../../shared/openapi/json-schema.ts';
 
 // Keywords that only describe: they constrain nothing.
 const ANNOTATIONS = new Set(['description', 'default', 'title', 'examples']);
 const KNOWN = new Set([
   ...ANNOTATIONS, '$ref', 'type', 'properties', 'required', 'additionalProperties', 'items', 'minItems',
-  'enum', 'const', 'oneOf', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'format',
+  'enum', 'const', 'oneOf', 'anyOf', 'propertyNames', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'format',
 ]);
 
 // RFC 3339 date-time, the meaning of `format: date-time` in JSON Schema.
@@ -44,6 +44,9 @@ export function schemaProblems(root: unknown, schema: JsonSchema, value: unknown
     const matching = (schema.oneOf as JsonSchema[]).filter((option) => schemaProblems(root, option, value, path).length === 0).length;
     if (matching !== 1) fail(`matches ${matching} of the oneOf options, not exactly one`);
   }
+  if (Array.isArray(schema.anyOf) && !(schema.anyOf as JsonSchema[]).some((option) => schemaProblems(root, option, value, path).length === 0)) {
+    fail('matches none of the anyOf options');
+  }
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) fail(`${value} is under ${schema.minimum}`);
     if (typeof schema.maximum === 'number' && value > schema.maximum) fail(`${value} is over ${schema.maximum}`);
@@ -68,6 +71,7 @@ function objectProblems(root: unknown, schema: JsonSchema, value: Record<string,
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   for (const name of (schema.required ?? []) as string[]) if (!(name in value)) problems.push(`${path}: lacks ${name}`);
   for (const [name, field] of Object.entries(value)) {
+    if (isObject(schema.propertyNames)) problems.push(...schemaProblems(root, schema.propertyNames, name, `${path} key ${name}`));
     const rule = properties[name] ?? schema.additionalProperties;
     if (rule === false) problems.push(`${path}: has ${name}, which the schema does not allow`);
     else if (isObject(rule)) problems.push(...schemaProblems(root, rule, field, `${path}.${name}`));

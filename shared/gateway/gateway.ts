@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { notFound } from '../shared/http/error-handler.ts';
-import { instrument, uninstrumented } from '../shared/http/instrument.ts';
-import type { Metrics } from '../shared/metrics/metrics.ts';
+import { notFound } from '../http/error-handler.ts';
+import { instrument, uninstrumented } from '../http/instrument.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 type App = { fetch: (request: Request) => Response | Promise<Response> };
 type FunctionName = 'ingest' | 'process' | 'stats';
