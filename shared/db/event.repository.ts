@@ -18,7 +18,7 @@ export async function insertNewEvents(trx: Transaction<Database>, events: Event[
   if (events.length === 0) return [];
   const rows = [...events].sort(byKey);
   // Column arrays that PostgreSQL unnests: measured at about half the server CPU a row of
-  // json_to_recordset over one JSON document (bench/ceilings).
+  // json_to_recordset over one JSON document (docs/design/insert-statement.md).
   const result = await sql<EventKey>`
     INSERT INTO events (topic, event_id, "timestamp", source, payload)
     SELECT * FROM unnest(
