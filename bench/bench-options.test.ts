@@ -1,10 +1,17 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../shared/cli/command-line.ts';
 import { DEFAULT_OPTIONS, parseBenchArgs } from './bench-options.ts';
 
+// A PATH holding an executable named wrk: what the defaults assume is installed.
+const withWrk = { PATH: mkdtempSync(join(tmpdir(), 'bench-path-')) };
+writeFileSync(join(withWrk.PATH, 'wrk'), '#!/bin/sh\n', { mode: 0o755 });
+
 describe('npm run bench options', () => {
   it('defaults to the issue\'s run: 200,000 events, 30% duplicates, batches of 100, pollers 1, 2, 4, no sharding stage', () => {
-    expect(parseBenchArgs([])).toEqual(DEFAULT_OPTIONS);
+    expect(parseBenchArgs([], withWrk)).toEqual(DEFAULT_OPTIONS);
     expect(DEFAULT_OPTIONS).toMatchObject({ events: 200_000, duplicates: 0.3, batch: 100, pollers: [1, 2, 4], shards: [] });
   });
 
@@ -22,7 +29,13 @@ describe('npm run bench options', () => {
     expect(() => parseBenchArgs(['--start'], noWrk)).toThrow(UsageError);
     expect(() => parseBenchArgs(['--start'], noWrk)).toThrow('apt-get install -y wrk');
     expect(parseBenchArgs(['--start', '--publisher', 'node'], noWrk)).toMatchObject({ start: true, publisher: 'node' });
-    expect(parseBenchArgs([], noWrk)).toMatchObject({ start: false });
+    expect(() => parseBenchArgs(['--publisher', 'wrk'], noWrk)).toThrow('apt-get install -y wrk');
+  });
+
+  it('publishes with wrk when it is installed, and falls back to Node without it only where nothing asked for wrk', () => {
+    expect(parseBenchArgs([], { PATH: '/nonexistent' })).toMatchObject({ start: false, publisher: 'node' });
+    expect(parseBenchArgs([], withWrk)).toMatchObject({ publisher: 'wrk' });
+    expect(parseBenchArgs(['--publisher', 'node'], withWrk)).toMatchObject({ publisher: 'node' });
   });
 
   it.each([

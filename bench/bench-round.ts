@@ -8,6 +8,7 @@ import { bodiesOf, phaseData, type PhaseData } from './data/phase-data.ts';
 import { summariseProfile, type ProfileSummary } from './probes/cpu-profile-summary.ts';
 import { measureClient, type ClientResult } from './system/client-phase.ts';
 import type { Entries } from './system/compiled-build.ts';
+import { NO_BACKPRESSURE } from './system/end-to-end.ts';
 import { measureStart, type StartResult } from './system/measure-start.ts';
 import { measureSystem, type SystemResult } from './system/measure-system.ts';
 import { measureShardOverhead, type ShardSetting } from './system/shard-overhead.ts';
@@ -77,13 +78,13 @@ export async function runRound(
 
     const system = await measureSystem({
       db: systemDb.db, databaseName: systemDb.name, redis: redis.redis, prefix: redis.prefix,
-      env: { DATABASE_URL: systemDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: options.logLevel },
+      env: { DATABASE_URL: systemDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: options.logLevel, ...NO_BACKPRESSURE },
       phases: {
         warm, warmBodies, single, singleBodies, batch, batchBodies, endToEnd, endToEndBodies,
         halfRatePhase: (rate) => phase('half', Math.max(100, Math.round(rate * HALF_RATE_SECONDS)), 1),
         curvePhase: (pollers) => phase(`curve${pollers}`, options.curveEvents, options.batch),
       },
-      workers: options.workers, pollers: options.pollers, publishers: options.publishers, connections: options.connections,
+      workers: options.workers, pollers: options.pollers, publishers: options.publishers, publisher: options.publisher, connections: options.connections,
       ...spawning, log,
     });
     const client = await measureClient({

@@ -1,10 +1,12 @@
 // `npm run bench -- [options]`: see bench-options.ts or `npm run bench -- --help`.
 import { readCommandLine } from '../shared/cli/command-line.ts';
 import { parseBenchArgs, USAGE } from './bench-options.ts';
+import { findWrk, WRK_MISSING } from './load/wrk.ts';
 import { countersOf } from './report/summary-rows.ts';
 import { runBench } from './run-bench.ts';
 
 const options = readCommandLine(USAGE, parseBenchArgs);
+if (options.publisher === 'node' && findWrk() === null) console.error(`bench: publisher: node, in the bench process (${WRK_MISSING})`);
 
 const started = performance.now();
 const report = await runBench(options, (line) => console.error(`bench: ${line}`));

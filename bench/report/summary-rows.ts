@@ -72,7 +72,7 @@ function specs(options: BenchOptions): Spec[] {
       note: () => 'CPU time is bent less than rates by other work on the machine' },
     { stage: 'system', measure: `backlog drain, ${options.workers} pollers, no ingest traffic`, unit: 'events/s', picks: [(r) => r.system.drain.eventsPerSecond],
       note: (r) => `${r.system.drain.events} events left after the ingest phases, mostly one-event messages` },
-    { stage: 'system', measure: `end to end, ${options.events} events, ${Math.round(options.duplicates * 100)}% duplicates, ${perRequest}, ${options.publishers} publishers`,
+    { stage: 'system', measure: `end to end, ${options.events} events, ${Math.round(options.duplicates * 100)}% duplicates, ${perRequest}, ${options.publishers} publishers (${options.publisher})`,
       unit: 'events/s', picks: [(r) => r.system.endToEnd.eventsPerSecond],
       note: (r) => `first publish to last event stored: ${r.system.endToEnd.seconds.toFixed(2)} s; ` +
         busyElsewhere((r.system.endToEnd.cpu[ELSEWHERE] ?? 0) / r.system.endToEnd.seconds) },
@@ -88,7 +88,7 @@ function specs(options: BenchOptions): Spec[] {
       picks: [(r) => r.client.acceptedEventsPerSecond, (r) => r.client.storedEventsPerSecond],
       note: (r) => `${r.client.requests} requests, ${r.client.backpressure} answered 429; the runner's peak RSS ${Math.round(r.client.runner.peakRssMb)} MB` },
     { stage: 'ratio', measure: 'split deployment end to end / PostgreSQL ceiling', unit: '%', picks: [(r) => percent(r.system.endToEnd.eventsPerSecond, ceilingRate(r))],
-      target: { text: '≥ 70%', met: ([p]) => p! >= 70 }, note: () => 'publisher: undici, in the bench process' },
+      target: { text: '≥ 70%', met: ([p]) => p! >= 70 }, note: () => `publisher: ${options.publisher === 'wrk' ? 'wrk' : 'undici, in the bench process'}` },
     { stage: 'ratio', measure: 'PostgreSQL CPU an event, split deployment end to end / bare statement\'s a row', unit: 'x',
       picks: [(r) => postgresCpuRatio(r.system.endToEnd, r)], target: { text: '≤ 1.2x', met: ([x]) => x! <= 1.2 } },
     { stage: 'ratio', measure: 'ingest 1-event / bare Hono 1-event', unit: '%', picks: [(r) => percent(r.system.ingest.single.requestsPerSecond, r.ceilings.hono.single.requestsPerSecond)],

@@ -4,18 +4,14 @@ import { EventQueue } from '../../shared/queue/queue.ts';
 import { bodiesOf, expectedAfter, type PhaseData } from '../data/phase-data.ts';
 import { postEach, type LoadResult } from '../load/http-load.ts';
 import { sendPaced } from '../load/paced-sender.ts';
-import { publishAll } from '../load/publisher.ts';
 import { replayWithWrk } from '../load/wrk.ts';
 import { storeParts, withServerCpu, type ServerCosted } from '../probes/cpu-split.ts';
 import type { Entries } from './compiled-build.ts';
 import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
-import { measureEndToEnd, type EndToEnd, type Publish } from './end-to-end.ts';
+import { endToEndPublisher, measureEndToEnd, NO_BACKPRESSURE, type EndToEnd, type PublisherName } from './end-to-end.ts';
 import { allAccepted } from './ingest-phases.ts';
 import { startMember, stopMember } from './stack.ts';
-
-/** wrk (C, from Debian's packages) or Node (autocannon for rates, undici end to end): who sends the requests. */
-export type PublisherName = 'wrk' | 'node';
 
 export type StartResult = {
   publisher: PublisherName;
@@ -38,9 +34,6 @@ export type StartPhases = {
   small: PhaseData; smallBodies: readonly string[];
   endToEnd: PhaseData; endToEndBodies: readonly string[];
 };
-
-// The end-to-end runs measure throughput: backpressure (a 429) would need a retrying publisher, which wrk is not.
-const NO_BACKPRESSURE = { MAX_QUEUE_LENGTH: '100000000' };
 
 /**
  * `npm start` as users meet it: runner/local.ts, one process (HTTP on its main thread, the claim
@@ -65,13 +58,7 @@ export async function measureStart(args: {
   const { phases, connections, log } = args;
   const rate = (url: string, bodies: readonly string[]) =>
     args.publisher === 'wrk' ? replayWithWrk(url, bodies, { connections }) : postEach(url, bodies, { connections });
-  const publish: Publish = args.publisher === 'wrk'
-    ? async (url, bodies) => {
-      const result = await replayWithWrk(url, bodies, { connections: args.publishers });
-      allAccepted('npm start, end to end', result);
-      return { requests: result.requests, refused: 0, seconds: result.seconds, latency: result.latency };
-    }
-    : (url, bodies) => publishAll(url, bodies, args.publishers);
+  const publish = endToEndPublisher(args.publisher, args.publishers);
 
   const bare = await startMember('bare-hono', 'bench/ceilings/bare-hono-server.ts', {}, null);
   let bareHono: ServerCosted<LoadResult>;

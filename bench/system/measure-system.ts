@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../../shared/db/database.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
-import { publishAll } from '../load/publisher.ts';
 import { expectedAfter, type PhaseData } from '../data/phase-data.ts';
 import { storeParts, type CpuPart } from '../probes/cpu-split.ts';
 import { commandsBetween, commandStats, slowlogSince, type CommandStat, type SlowEntry } from '../probes/redis-server.ts';
 import type { Entries } from './compiled-build.ts';
 import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
-import { measureEndToEnd, type EndToEnd } from './end-to-end.ts';
+import { endToEndPublisher, measureEndToEnd, type EndToEnd, type PublisherName } from './end-to-end.ts';
 import { measureIngest, type IngestResults } from './ingest-phases.ts';
 import { measurePollerCurve, type PollerPoint } from './poller-curve.ts';
 import { startMember, stopMember, type Member, type MemberReport } from './stack.ts';
@@ -57,6 +56,7 @@ export async function measureSystem(args: {
   workers: number;
   pollers: readonly number[];
   publishers: number;
+  publisher: PublisherName;
   connections: number;
   entries: Entries;
   profileDir: string | null;
@@ -96,11 +96,12 @@ export async function measureSystem(args: {
       { label: 'process', pids: async () => [worker.pid] },
       { label: 'stats', pids: async () => [stats.pid] },
       ...(await storeParts(args.db, args.databaseName, args.redis)),
-      { label: 'bench (publishers)', pids: async () => [process.pid] },
+      // wrk's own CPU is not split out: it is a C process of its own, the reason it is used.
+      ...(args.publisher === 'node' ? [{ label: 'bench (publishers)', pids: async () => [process.pid] }] : []),
     ];
     const endToEnd = await measureEndToEnd({
       url: `${ingest.url}/publish`, phase: args.phases.endToEnd, bodies: args.phases.endToEndBodies,
-      publish: (url, bodies) => publishAll(url, bodies, args.publishers), queue, receivedBefore: received, cpuParts,
+      publish: endToEndPublisher(args.publisher, args.publishers), queue, receivedBefore: received, cpuParts,
     });
     sent.push(args.phases.endToEnd);
     received += args.phases.endToEnd.plan.total;
