@@ -6,7 +6,7 @@ import { EventQueue } from '../../shared/queue/queue.ts';
 import { expectedAfter, type PhaseData } from '../data/phase-data.ts';
 import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
-import { startMember, stopMember, type MemberReport } from './stack.ts';
+import { npmStartNodeFlags, startMember, stopMember, type MemberReport } from './stack.ts';
 
 export type ClientResult = {
   events: number;
@@ -39,7 +39,7 @@ export async function measureClient(args: {
   log: (line: string) => void;
 }): Promise<ClientResult> {
   const { phase, log } = args;
-  const runner = await startMember('runner', args.entry, args.env, args.profileDir);
+  const runner = await startMember('runner', args.entry, { ...args.env, NODE_OPTIONS: npmStartNodeFlags() }, args.profileDir);
   try {
     const publisher = createPublisher({ url: runner.url });
     const started = performance.now();

@@ -11,7 +11,7 @@ import { checkCounters, type CounterCheck } from './counter-check.ts';
 import { drained } from './drain.ts';
 import { endToEndPublisher, measureEndToEnd, NO_BACKPRESSURE, type EndToEnd, type PublisherName } from './end-to-end.ts';
 import { allAccepted } from './ingest-phases.ts';
-import { startMember, stopMember } from './stack.ts';
+import { npmStartNodeFlags, startMember, stopMember } from './stack.ts';
 
 export type StartResult = {
   publisher: PublisherName;
@@ -72,7 +72,7 @@ export async function measureStart(args: {
   log(`bare Hono (${args.publisher}): ${Math.round(bareHono.requestsPerSecond)} requests/s of 1 event`);
 
   const queue = new EventQueue(args.redis, args.prefix);
-  const runner = await startMember('npm start', args.entries.of('runner/local.ts'), { ...args.env, ...NO_BACKPRESSURE, WORKERS: String(args.workers) }, null);
+  const runner = await startMember('npm start', args.entries.of('runner/local.ts'), { ...args.env, ...NO_BACKPRESSURE, WORKERS: String(args.workers), NODE_OPTIONS: npmStartNodeFlags() }, null);
   try {
     const url = `${runner.url}/publish`;
     allAccepted('npm start warm-up', await rate(url, phases.warmBodies));

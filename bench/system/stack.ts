@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFunction, type FunctionProcess } from '../../dev/processes.ts';
@@ -20,12 +21,18 @@ export async function startMember(name: string, entry: string, env: Record<strin
   const profile = profileDir ? join(profileDir, `${name}.cpuprofile`) : null;
   // tsx is imported first so that the preload, which is TypeScript too, can load.
   const profiling: Record<string, string> = profile
-    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --import ${PRELOAD}`.trim(), BENCH_CPU_PROFILE: profile }
+    ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} --import tsx --import ${PRELOAD}`.trim(), BENCH_CPU_PROFILE: profile }
     : {};
   const started = await startFunction(entry, { ...env, ...profiling });
   const pid = started.child.pid;
   if (pid === undefined) throw new Error(`${name} has no pid`);
   return { name, url: started.url, pid, process: started, profile };
+}
+
+/** The node flags of package.json's `start` script, so that the stage runs what `npm start` runs. */
+export function npmStartNodeFlags(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--')).join(' ');
 }
 
 /** The process's peak RSS and CPU time so far. */
