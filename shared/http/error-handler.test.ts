@@ -4,16 +4,17 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../metrics/metrics.ts';
 import { errorHandler, notFound } from './error-handler.ts';
-import { tooLarge, unauthorized } from './errors.ts';
+import { tooLarge, unauthorized, unavailable } from './errors.ts';
 
-function appLoggingTo(lines: string[], metrics = createMetrics(), takesEvents = true) {
+function appLoggingTo(lines: string[], metrics = createMetrics(), takesEvents = true, level = 'info') {
   const sink = new Writable({ write: (chunk, _encoding, done) => void (lines.push(String(chunk)), done()) });
   return new Hono()
     .get('/too-large', () => { throw tooLarge('the body is over 10 bytes', 10); })
+    .post('/publish', () => { throw unavailable('redis', new Error('Connection is closed.')); })
     .post('/publish/:tenant', () => { throw unauthorized(); })
     .get('/stats', () => { throw unauthorized(); })
     .get('/boom', () => { throw new Error('relation "events" does not exist at SELECT * FROM events'); })
-    .onError(errorHandler(pino({ level: 'info', base: { function: 'ingest' } }, sink), metrics, { takesEvents }))
+    .onError(errorHandler(pino({ level, base: { function: 'ingest' } }, sink), metrics, { takesEvents }))
     .notFound(notFound);
 }
 
@@ -41,6 +42,25 @@ describe('errorHandler', () => {
       level: 30, function: 'ingest', route: '/publish/:tenant', status: 401, code: 'unauthorized', msg: 'Refused request',
     })]);
     expect(lines.join('')).not.toContain('secret');
+  });
+
+  it('logs a request refused for a dependency away as one warn line, with the dependency and its error, no stack', async () => {
+    const lines: string[] = [];
+    const response = await appLoggingTo(lines).request('/publish', { method: 'POST', body: 'secret-body' });
+    expect(response.status).toBe(503);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([{
+      level: 40, time: expect.any(Number), function: 'ingest',
+      route: '/publish', status: 503, code: 'unavailable', dependency: 'redis', err: 'Connection is closed.', msg: 'Refused request',
+    }]);
+    expect(lines.join('')).not.toMatch(/stack|secret|at .*\.ts/);
+  });
+
+  it('adds the cause in full, stack and all, only at debug level', async () => {
+    const lines: string[] = [];
+    await appLoggingTo(lines, createMetrics(), true, 'debug').request('/publish', { method: 'POST' });
+    const [refused, cause] = lines.map((line) => JSON.parse(line));
+    expect(refused).toMatchObject({ level: 40, msg: 'Refused request', err: 'Connection is closed.' });
+    expect(cause).toMatchObject({ level: 20, route: '/publish', msg: 'Refused request: its cause', err: { message: 'Connection is closed.', stack: expect.stringContaining('error-handler.test.ts') } });
   });
 
   it('counts a refused request as rejected events only where events are sent (a POST), not a 401 on /stats', async () => {

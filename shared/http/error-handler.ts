@@ -5,12 +5,37 @@ import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { AppError } from './errors.ts';
 
+/** A refused request as its log line has it; `dependency` and `err` for a 5xx, what failed on the service's side. */
+type Refusal = { route: string; status: number; code: string; dependency?: string; err?: string };
+
 /**
- * One info line for a request the service refused (a 4xx): the function (the logger's), the route
- * pattern, the status and the error code. Never the body, the query or the path: they are the client's input.
+ * One line for a request the service refused: the function (the logger's), the route pattern, the
+ * status and the error code; info for a 4xx (the client's doing), warn for a 5xx (a dependency away),
+ * which also names the dependency and its error's message. Never the body, the query or the path:
+ * they are the client's input.
+ *
+ * @example logRefused(logger, { route: '/publish', status: 401, code: 'unauthorized' })
  */
-export function logRefused(logger: Logger, refusal: { route: string; status: number; code: string }) {
-  logger.info(refusal, 'Refused request');
+export function logRefused(logger: Logger, refusal: Refusal) {
+  if (refusal.status >= 500) logger.warn(refusal, 'Refused request');
+  else logger.info(refusal, 'Refused request');
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * A 5xx AppError's refusal line. No stack: while Redis fails over, every request is refused for the
+ * same reason, and a stack a request buried the one fact an operator needs (hundreds of lines for one
+ * outage). At debug level the cause follows in full, for the rare 503 whose cause is a bug.
+ */
+function logOutage(logger: Logger, route: string, error: AppError) {
+  const dependency = error.body.dependency;
+  logRefused(logger, {
+    route, status: error.status, code: error.code,
+    ...(typeof dependency === 'string' ? { dependency } : {}),
+    err: messageOf(error.cause ?? error),
+  });
+  if (logger.isLevelEnabled('debug')) logger.debug({ err: error.cause ?? error, route }, 'Refused request: its cause');
 }
 
 // Only requests that carry events (the POST routes of ingest and process) count as rejected events:
@@ -27,7 +52,7 @@ export function errorHandler(logger: Logger, metrics: Metrics, options: { takesE
   return function renderError(error, c) {
     if (error instanceof AppError) {
       if (options.takesEvents && carriesEvents(c)) metrics.eventsRejected.inc({ reason: error.code });
-      if (error.status >= 500) logger.warn({ err: error.cause ?? error, code: error.code }, error.message);
+      if (error.status >= 500) logOutage(logger, routePath(c), error);
       else logRefused(logger, { route: routePath(c), status: error.status, code: error.code });
       return c.json(error.toJSON(), error.status, error.headers);
     }

@@ -73,25 +73,29 @@ export class QueueShard {
     this.#scripts = redis as unknown as Scripts;
   }
 
-  /** Pushes a message unless the pending events would pass `maxPending`. */
-  async enqueue(message: QueueMessage, maxPending: number): Promise<'queued' | 'full'> {
-    const result = await this.#scripts.aggEnqueue(
+  /**
+   * Pushes a message unless the pending events would pass `maxPending`; the shard's pending
+   * events after the push (the queue's view of the shards keeps it), or 'full'.
+   */
+  async enqueue(message: QueueMessage, maxPending: number): Promise<{ pending: number } | 'full'> {
+    const pending = (await this.#scripts.aggEnqueue(
       this.keys.queue, this.keys.counters, encodeMessage(message), message.events.length, maxPending,
-    );
-    return result === -1 ? 'full' : 'queued';
+    )) as number;
+    return pending === -1 ? 'full' : { pending };
   }
 
   /**
    * Counts a message in and leases it to the caller at once, for synchronous
    * processing; 'full' (nothing counted) when its events would take pending past `maxPending`.
+   * As enqueue, it answers the shard's pending events after the push.
    */
-  async enqueueClaimed(message: QueueMessage, leaseMs: number, maxPending: number): Promise<Claim | 'full'> {
+  async enqueueClaimed(message: QueueMessage, leaseMs: number, maxPending: number): Promise<{ claim: Claim; pending: number } | 'full'> {
     const claimId = this.#claimTag + randomUUID();
     const raw = encodeMessage(message);
-    const result = await this.#scripts.aggEnqueueClaimed(
+    const pending = (await this.#scripts.aggEnqueueClaimed(
       this.keys.processing(claimId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, claimId, maxPending,
-    );
-    return result === -1 ? 'full' : { claimId, messages: [raw] };
+    )) as number;
+    return pending === -1 ? 'full' : { claim: { claimId, messages: [raw] }, pending };
   }
 
   /**

@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { startPrivateRedis } from '../../dev/private-redis.ts';
 import { testRedis } from '../../dev/services.ts';
 import { event } from '../../dev/harness.ts';
 import { waitFor } from '../../dev/wait.ts';
@@ -27,6 +29,11 @@ const idsOf = (claim: Claim) => claim.messages.map((raw) => {
   if (!decoded.ok) throw new Error(decoded.reason);
   return decoded.message.id;
 });
+
+/** A message id that `queue` sends to shard `index`. */
+function idOnShard(queue: EventQueue, index: number, tag: string): string {
+  for (let i = 0; ; i++) if (queue.shardFor(`${tag}-${i}`).index === index) return `${tag}-${i}`;
+}
 
 /** Claims until every shard is empty; the claims in the order taken. */
 async function claimAll(queue: EventQueue, maxMessages = 100): Promise<Claim[]> {
@@ -108,6 +115,28 @@ describe('a queue of three shards', () => {
     expect(claimed).toBe('full');
   });
 
+  it('refuses what another process queued on other shards once its view of them is renewed, within 100 ms', async () => {
+    // Two ingest processes: each checks its enqueue's own shard exactly, the others as it saw them at most 100 ms ago.
+    const [a, b] = [new EventQueue(r.redis, prefix, { shards: 3 }), new EventQueue(r.redis, prefix, { shards: 3 })];
+    expect(await b.enqueue(message(idOnShard(b, 0, 'b-first')), 30)).toBe('queued'); // b reads every shard: 0 pending
+    const outcomes = [];
+    for (let i = 0; i < 40; i++) outcomes.push(await a.enqueue(message(idOnShard(a, 1 + (i % 2), `a${i}`)), 30));
+    // a saw b's event when it first read the shards, and counts its own exactly after that.
+    expect(outcomes.filter((o) => o === 'queued')).toHaveLength(29);
+    // b still holds shards 1 and 2 as empty until it reads them again: until then its shard 0 takes more.
+    let unseen = 0;
+    await waitFor(async () => {
+      const outcome = await b.enqueue(message(idOnShard(b, 0, `b${unseen}`)), 30);
+      if (outcome === 'queued') unseen++;
+      return outcome === 'full';
+    }, { timeoutMs: 5_000, intervalMs: 10, what: 'b to refuse' });
+    expect((await a.counters()).pending).toBe(30 + unseen);
+    // Never reading them again, b would have taken shard 0 to the limit alone (29 more); one try every 10 ms for
+    // at most 100 ms is fewer. Once read, every shard is full to b.
+    expect(unseen).toBeLessThan(29);
+    for (const shard of b.shards) expect(await b.enqueue(message(idOnShard(b, shard.index, 'b-late')), 30), `shard ${shard.index}`).toBe('full');
+  });
+
   it('lists the dead letters of every shard under ids of their own, and replays or drops each in its shard', async () => {
     const queue = new EventQueue(r.redis, prefix, { shards: 3 });
     for (let i = 0; i < 30; i++) await queue.enqueue(message(`m${i}`), 1_000);
@@ -165,5 +194,38 @@ describe('changing QUEUE_SHARDS', () => {
     const after = new EventQueue(r.redis, prefix, { shards: 3 });
     expect((await claimAll(after)).flatMap(idsOf).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
     expect(await after.counters()).toEqual({ received: 10, pending: 10, deadLettered: 0 });
+  });
+});
+
+describe('backpressure over shards, in Redis commands', () => {
+  it('costs about one command an enqueue, not one more a shard: the other shards are read at most every 100 ms', async () => {
+    const server = await startPrivateRedis({ durable: false });
+    const redis = new Redis(server.url);
+    try {
+      const shards = 4;
+      // Another process loads the script (EVALSHA, NOSCRIPT, then EVAL): this one starts with no view of the shards.
+      await new EventQueue(redis, 'commands', { shards }).enqueue(message('warm-up'), 1_000_000);
+      const queue = new EventQueue(redis, 'commands', { shards });
+      await redis.config('RESETSTAT');
+      const enqueues = 1_000;
+      const started = performance.now();
+      for (let i = 0; i < enqueues; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, j) => queue.enqueue(message(`m${i + j}`), 1_000_000)));
+      }
+      const elapsedMs = performance.now() - started;
+      const calls = Object.fromEntries([...(await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+      // commandstats also counts what scripts call (enqueue.lua: HGET, HINCRBY, LPUSH): only these came from the client.
+      const { evalsha = 0, eval: evalCalls = 0, hmget = 0, ...others } = calls;
+      expect(evalsha + evalCalls).toBe(enqueues);
+      expect(Object.keys(others).sort()).toEqual(['hget', 'hincrby', 'lpush']);
+      // Reads of the shards start at least 100 ms apart, each one HMGET a shard (the first at the first enqueue);
+      // reading the other shards on every request would be 3,000.
+      expect(hmget).toBeGreaterThanOrEqual(shards);
+      expect(hmget).toBeLessThanOrEqual(shards * (Math.floor(elapsedMs / 100) + 1));
+      console.log(`${((evalsha + evalCalls + hmget) / enqueues).toFixed(3)} commands an enqueue over ${shards} shards (${hmget} HMGET in ${Math.round(elapsedMs)} ms)`);
+    } finally {
+      redis.disconnect();
+      await server.destroy();
+    }
   });
 });

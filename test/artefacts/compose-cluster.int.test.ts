@@ -11,11 +11,12 @@ import { event } from '../../dev/harness.ts';
 import { pgServer, privatePgDir, startPrivatePostgres, type PrivatePostgres } from '../../dev/private-postgres.ts';
 import { startRedisCluster, type PrivateRedisCluster } from '../../dev/private-redis-cluster.ts';
 import { waitFor } from '../../dev/wait.ts';
-import { environmentOf, loadYaml, mergeCompose } from './support/artefacts.ts';
+import { environmentOf, loadEnvFile, loadYaml } from './support/artefacts.ts';
 
-// docker-compose.cluster.yml's commands, run on this machine: no Docker engine here, so each runs as
-// the container would run it, with the container's host names swapped for this machine's ports.
-const compose = mergeCompose(loadYaml('docker-compose.yml'), loadYaml('docker-compose.cluster.yml'));
+// The commands of docker-compose.yml's cluster profile, with infra/compose-cluster.env, run on this
+// machine: no Docker engine here, so each runs as the container would run it, with the container's host
+// names swapped for this machine's ports.
+const compose = loadYaml('docker-compose.yml', loadEnvFile('infra/compose-cluster.env'));
 const services = compose.services as Record<string, any>;
 
 /** Runs a compose `sh -c` command (`[sh, -c, script, $0, ...args]`) with other arguments; resolves with its exit and output. */
@@ -31,7 +32,7 @@ function runShell(command: string[], args: string[], env: Record<string, string>
   return { child, exited, output: () => output };
 }
 
-describe('the Redis Cluster of docker-compose.cluster.yml', () => {
+describe('the Redis Cluster of the cluster profile', () => {
   let cluster: PrivateRedisCluster;
   const create = services['redis-cluster-create'].command as string[];
   const composeAddresses = create.slice(4);
@@ -92,7 +93,7 @@ describe('the Redis Cluster of docker-compose.cluster.yml', () => {
   });
 });
 
-describe('the PostgreSQL replica of docker-compose.cluster.yml', () => {
+describe('the PostgreSQL replica of the cluster profile', () => {
   const primaryCommand = services.postgres.command as string[];
   const replica = services['postgres-replica'];
   let primary: PrivatePostgres;

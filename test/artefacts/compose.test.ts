@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dockerfileStages, environmentOf, exists, loadYaml, mergeCompose, sourceOfCompiled } from './support/artefacts.ts';
+import { defaultConfig, type Config } from '../../shared/config/config.ts';
+import { activeServices, dockerfileStages, environmentOf, exists, loadEnvFile, loadYaml, readText, sourceOfCompiled } from './support/artefacts.ts';
 import { envProblems, FUNCTIONS, isConfigKey, type FunctionName } from './support/config-keys.ts';
 
 const compose = loadYaml('docker-compose.yml');
@@ -13,8 +14,26 @@ const durationMs = (value: string) => {
 };
 
 describe('docker-compose.yml', () => {
-  it('has the services the README names', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'ingest', 'postgres', 'process', 'publisher', 'redis', 'stats', 'test_case']);
+  it('runs the services the README names, and only those, without a profile', () => {
+    expect(activeServices(compose, []).sort()).toEqual(['gateway', 'ingest', 'postgres', 'process', 'publisher', 'redis', 'stats']);
+    expect(activeServices(compose, ['testing']).sort()).toEqual(['gateway', 'ingest', 'postgres', 'process', 'publisher', 'redis', 'stats', 'test_case']);
+  });
+
+  it.each([[[]], [['testing']], [['cluster']]])('waits, with profiles %j, only on services that run or that it does not require', (profiles: string[]) => {
+    const active = new Set(activeServices(compose, profiles));
+    for (const name of active) {
+      for (const [dependency, how] of Object.entries((services[name].depends_on ?? {}) as Record<string, { required?: boolean }>)) {
+        expect(services[dependency], `${name} -> ${dependency}`).toBeDefined();
+        if (!active.has(dependency)) expect(how.required, `${name} -> ${dependency}, not running`).toBe(false);
+      }
+    }
+  });
+
+  it.each(FUNCTIONS)('gives %s, without the cluster profile\'s variables, the single Redis and the primary as before', (name) => {
+    const { config } = envProblems(name, env(name));
+    const queue = (c: Config) => [c.redisClusterNodes, c.queueShards, c.queueShardsRead, c.redisMinReplicasAck];
+    expect(queue(config!)).toEqual(queue(defaultConfig()));
+    expect(config!.databaseReadUrl).toBe(config!.databaseUrl);
   });
 
   it('the probe of config variables tells known from unknown', () => {
@@ -34,8 +53,9 @@ describe('docker-compose.yml', () => {
     expect(redis.ports).toBeUndefined();
   });
 
-  it('keeps PostgreSQL on a named volume with a healthcheck, not published', () => {
+  it('keeps PostgreSQL on a named volume with a healthcheck, not published, holding no WAL for a replica', () => {
     const postgres = services.postgres;
+    expect(postgres.command).toContain('wal_keep_size=0');
     expect(compose.volumes).toHaveProperty(String(postgres.volumes[0]).split(':')[0]!);
     expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(postgres.ports).toBeUndefined();
@@ -138,36 +158,31 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('docker-compose.cluster.yml, merged over docker-compose.yml', () => {
-  const override = loadYaml('docker-compose.cluster.yml');
-  const merged = mergeCompose(compose, override);
-  const all = merged.services as Record<string, any>;
+describe('the cluster profile, with infra/compose-cluster.env', () => {
+  const clusterEnv = loadEnvFile('infra/compose-cluster.env');
+  const cluster = loadYaml('docker-compose.yml', clusterEnv);
+  const all = cluster.services as Record<string, any>;
+  const profiles = clusterEnv.COMPOSE_PROFILES!.split(',');
+  const active = activeServices(cluster, profiles);
   const envOf = (service: string) => environmentOf(all[service]?.environment);
   const configOf = (name: FunctionName) => {
     const { problems, config } = envProblems(name, envOf(name));
     expect(problems, name).toEqual([]);
     return config!;
   };
-  const nodes = Object.keys(all).filter((name) => /^redis-node-\d+$/.test(name));
+  const nodes = active.filter((name) => /^redis-node-\d+$/.test(name));
   const postgresPassword = services.postgres.environment.POSTGRES_PASSWORD;
 
-  it('changes only mappings of the base services, which a merge reads as compose does', () => {
-    for (const [name, service] of Object.entries(override.services as Record<string, any>)) {
-      if (!services[name]) continue;
-      for (const [key, value] of Object.entries(service)) {
-        // A sequence set over one of the base would be merged by compose (volumes, ports), replaced by mergeCompose.
-        if (services[name][key] !== undefined) expect(typeof value === 'object' && !Array.isArray(value), `${name}.${key}`).toBe(true);
-      }
-    }
+  it('sets only variables the compose file reads', () => {
+    const text = readText('docker-compose.yml');
+    for (const name of Object.keys(clusterEnv).filter((n) => n !== 'COMPOSE_PROFILES')) expect(text, name).toContain(`\${${name}:-`);
   });
 
-  it('adds six Redis nodes, their one-shot create and a PostgreSQL replica, on the one network, none published', () => {
-    expect(Object.keys(all).filter((name) => !services[name]).sort()).toEqual([...nodes, 'postgres-replica', 'redis-cluster-create'].sort());
+  it('turns the profile on, which adds six Redis nodes, their one-shot create and a PostgreSQL replica, none published', () => {
+    expect(profiles).toEqual(['cluster']);
+    expect(active.filter((name) => !activeServices(compose, []).includes(name)).sort()).toEqual([...nodes, 'postgres-replica', 'redis-cluster-create'].sort());
     expect(nodes).toHaveLength(6);
-    for (const [name, service] of Object.entries(all)) {
-      expect(service.networks, name).toEqual(Object.keys(compose.networks));
-      if (name !== 'gateway') expect(service.ports, name).toBeUndefined();
-    }
+    for (const name of active) if (name !== 'gateway') expect(all[name].ports, name).toBeUndefined();
   });
 
   it('runs every node in cluster mode with AOF fsync on every write, on a volume of its own, with a healthcheck', () => {
@@ -179,7 +194,7 @@ describe('docker-compose.cluster.yml, merged over docker-compose.yml', () => {
       expect(command).toMatch(/--appendfsync always/);
       expect(command).not.toMatch(/--port /); // the nodes listen on 6379, as REDIS_CLUSTER_NODES says
       const volume = String(all[name].volumes[0]).split(':')[0]!;
-      expect(merged.volumes).toHaveProperty(volume);
+      expect(cluster.volumes).toHaveProperty(volume);
       volumes.add(volume);
       expect(all[name].healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
     }
@@ -204,7 +219,7 @@ describe('docker-compose.cluster.yml, merged over docker-compose.yml', () => {
       expect(config.redisClusterNodes.every((n) => n.port === 6379)).toBe(true);
       expect(config.queueShards).toBeGreaterThan(nodes.length / 2);
       expect(all[name].depends_on['redis-cluster-create'].condition).toBe('service_completed_successfully');
-      // The base's connections stay: PostgreSQL is still the primary, the port still 8080.
+      // The rest stays: PostgreSQL is still the primary, the port still 8080.
       expect(all[name].depends_on.postgres.condition).toBe('service_healthy');
       expect(config.port).toBe(8080);
       if (envOf(name).DATABASE_URL) expect(hostOf(config.databaseUrl)).toBe('postgres');
@@ -226,29 +241,30 @@ describe('docker-compose.cluster.yml, merged over docker-compose.yml', () => {
     const config = configOf('stats');
     const read = new URL(config.databaseReadUrl);
     expect(read.hostname).toBe('postgres-replica');
-    expect(all[read.hostname]).toBeDefined();
+    expect(active).toContain(read.hostname);
     expect(read.password).toBe(postgresPassword);
     expect(read.pathname).toBe(`/${services.postgres.environment.POSTGRES_DB}`);
     expect(all.stats.depends_on['postgres-replica'].condition).toBe('service_healthy');
     for (const name of ['ingest', 'process'] as const) expect(envOf(name).DATABASE_READ_URL, name).toBeUndefined();
   });
 
-  it('lets the replica stream from the primary: a replication line in the hba file the primary is told to read', () => {
+  it('lets the replica stream from the primary: a replication line in the hba file the primary is told to read, and WAL kept', () => {
     const primary = all.postgres;
     const hbaFile = /^hba_file=(.+)$/.exec((primary.command as string[]).find((arg) => arg.startsWith('hba_file='))!)![1];
     const mounted = (primary.configs as Array<{ source: string; target: string }>).find((c) => c.target === hbaFile)!;
-    expect(merged.configs[mounted.source].content).toMatch(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    expect(cluster.configs[mounted.source].content).toMatch(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    expect(primary.command).toContain('wal_keep_size=512MB');
     const replica = all['postgres-replica'];
     expect(replica.environment.PGHOST).toBe('postgres');
     expect(replica.environment.PGPASSWORD).toBe(postgresPassword);
     expect(replica.depends_on.postgres.condition).toBe('service_healthy');
     expect(replica.healthcheck.test.join(' ')).toMatch(/pg_isready/);
-    expect(merged.volumes).toHaveProperty(String(replica.volumes[0]).split(':')[0]!);
+    expect(cluster.volumes).toHaveProperty(String(replica.volumes[0]).split(':')[0]!);
     expect((replica.command as string[])[2]).toMatch(/pg_basebackup .*--write-recovery-conf/);
   });
 
-  it('leaves the gateway and the publisher as they are', () => {
-    expect(all.gateway).toEqual(services.gateway);
-    expect(all.publisher).toEqual(services.publisher);
+  it('leaves the single Redis, the gateway, the publisher and the test suite as they are', () => {
+    for (const name of ['redis', 'gateway', 'publisher', 'test_case']) expect(all[name], name).toEqual(services[name]);
   });
+
 });

@@ -53,22 +53,31 @@ export const environmentOf = (mapping: Record<string, unknown> | undefined): Rec
   );
 
 /**
- * Compose files merged as `docker compose -f base -f override` merges them, for the
- * mappings an override here sets (environment, depends_on, new services): mappings
- * merge key by key, anything else is replaced. Compose merges some sequences (volumes,
- * ports) by their target instead: an override that sets one on a service of the base is
- * not read right by this, so the compose test refuses such an override.
+ * A compose `--env-file` as compose reads the plain ones of this repository: `NAME=value` lines,
+ * blank lines and `#` comments. Anything else (quotes, `export`, a line without `=`) is refused
+ * rather than read otherwise than compose would.
+ *
+ * @example loadEnvFile('infra/compose-cluster.env').COMPOSE_PROFILES // 'cluster'
  */
-export function mergeCompose(base: Record<string, any>, override: Record<string, any>): Record<string, any> {
-  const merged: Record<string, any> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    const mergeable = isMapping(value) && isMapping(base[key]);
-    merged[key] = mergeable ? mergeCompose(base[key], value) : value;
+export function loadEnvFile(path: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [i, line] of readText(path).split('\n').entries()) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=([^'"\s#][^'"#]*|)$/.exec(line);
+    if (!match) throw new Error(`${path}:${i + 1}: not a plain NAME=value line`);
+    env[match[1]!] = match[2]!;
   }
-  return merged;
+  return env;
 }
 
-const isMapping = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * The services compose runs with these profiles active (`--profile`, `COMPOSE_PROFILES`):
+ * those with no `profiles`, and those with one of them.
+ */
+export const activeServices = (compose: Record<string, any>, profiles: string[]): string[] =>
+  Object.entries(compose.services as Record<string, { profiles?: string[] }>)
+    .filter(([, service]) => !service.profiles || service.profiles.some((p) => profiles.includes(p)))
+    .map(([name]) => name);
 
 /** Every document of a multi-document YAML file. */
 export const loadYamlDocuments = (path: string) =>
