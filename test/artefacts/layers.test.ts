@@ -14,7 +14,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   infra: ['infra', 'functions', 'shared'],
   // The client is built for browsers too: the event's rules, not the server.
   client: ['client', 'shared/event'],
-  ...Object.fromEntries(TOOLS.map((tool) => [tool, [...PRODUCT, ...TOOLS]])),
+  // Tools may read package.json too: the bench starts npm start with the node flags of its script.
+  ...Object.fromEntries(TOOLS.map((tool) => [tool, [...PRODUCT, ...TOOLS, 'package.json']])),
 };
 
 const SKIPPED = new Set(['node_modules', 'dist', '.data', '.git', 'test-artifacts', 'results']);
