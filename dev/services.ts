@@ -55,7 +55,8 @@ export function testRedis(label: string, url = TEST_REDIS_URL) {
     prefix,
     redis,
     cleanup: async () => {
-      const keys = await redis.keys(`{${prefix}}:*`);
+      // Shard 0's keys and, with QUEUE_SHARDS, shard i's (`{prefix:i}:…`).
+      const keys = [...await redis.keys(`{${prefix}}:*`), ...await redis.keys(`{${prefix}:*`)];
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     },

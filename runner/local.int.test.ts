@@ -36,3 +36,32 @@ it('migrates, accepts a curl-style publish, stores it, and stops on SIGTERM', as
   expect(runner.output()).not.toContain('Claim failed');
   expect(runner.output().indexOf('"msg":"Poller started"')).toBeLessThan(runner.output().indexOf('"msg":"Listening'));
 });
+
+it('claims from every queue shard with QUEUE_SHARDS: events published over three shards are all stored', async () => {
+  const shardedDb = await createTestDatabase('local_shards', { migrate: false });
+  const sharded = testRedis('local_shards');
+  const shards = await startFunction('runner/local.ts', { DATABASE_URL: shardedDb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: sharded.prefix, QUEUE_SHARDS: '3' });
+  try {
+    for (let i = 0; i < 30; i++) {
+      const published = await fetch(`${shards.url}/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ topic: 'orders', event_id: `e${i}`, timestamp: '2026-11-25T08:00:00Z', source: 'curl', payload: {} }),
+      });
+      expect(published.status).toBe(202);
+    }
+    // Thirty messages land on all three shards, and the storage thread drains each of them.
+    const received = await Promise.all([`{${sharded.prefix}}`, `{${sharded.prefix}:1}`, `{${sharded.prefix}:2}`]
+      .map(async (tag) => Number(await sharded.redis.hget(`${tag}:counters`, 'received'))));
+    expect(received.every((n) => n > 0)).toBe(true);
+    const stats = await waitFor(async () => {
+      const body = (await (await fetch(`${shards.url}/stats`)).json()) as { unique_processed: number; pending: number };
+      return body.unique_processed === 30 && body.pending === 0 ? body : null;
+    }, { what: 'every shard to be drained', timeoutMs: 30_000 });
+    expect(stats).toMatchObject({ received: 30, unique_processed: 30, duplicate_dropped: 0, pending: 0 });
+  } finally {
+    await shards.kill();
+    await sharded.cleanup();
+    await shardedDb.drop();
+  }
+});

@@ -4,7 +4,7 @@ import { loadConfigOrExit } from '../shared/config/config.ts';
 import { createDb } from '../shared/db/database.ts';
 import { createLogger } from '../shared/log/logger.ts';
 import { createMetrics } from '../shared/metrics/metrics.ts';
-import { EventQueue } from '../shared/queue/queue.ts';
+import { queueFromConfig } from '../shared/queue/queue.ts';
 import { createRedisClient, readyWithin } from '../shared/queue/redis.ts';
 import { settledWithin } from '../shared/runtime/backoff.ts';
 import { readinessOf } from '../shared/runtime/readiness.ts';
@@ -24,7 +24,7 @@ const metrics = createMetrics('process');
 const redis = createRedisClient(config, 'process');
 logRedisConnection(redis, logger);
 const db = createDb(config.databaseUrl, config.dbPoolSize, 'aggregator-process');
-const queue = new EventQueue(redis, config.queuePrefix);
+const queue = queueFromConfig(redis, config);
 const processFunction = createProcessFunction({ db, queue, config, logger, metrics, readiness: readinessOf({ redis, db }) });
 // A client without an offline queue refuses commands until it is connected: the first claims would fail.
 await readyWithin(redis, 5_000);
