@@ -16,6 +16,8 @@ import type { QueueShard } from './queue-shard.ts';
  */
 export class PendingView {
   #counts: number[] = [];
+  /** When each shard's count was last set by `saw`: a read that began before that must not overwrite it. */
+  #sawAt: number[] = [];
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<void> | null = null;
 
@@ -32,6 +34,7 @@ export class PendingView {
   /** A shard's pending count as a script just answered it. */
   saw(index: number, pending: number): void {
     this.#counts[index] = pending;
+    this.#sawAt[index] = performance.now();
   }
 
   /** One read of every shard for all who wait; a failed read is not kept, so the next enqueue tries again. */
@@ -41,7 +44,9 @@ export class PendingView {
       const startedAt = performance.now();
       try {
         const all = await Promise.all(this.shards.map((shard) => shard.counters()));
-        this.#counts = all.map((counters) => counters.pending);
+        // On a Redis Cluster the shards answer on different connections: an enqueue's answer can
+        // come after this read began and before it ended, and is then the newer count.
+        this.#counts = all.map((counters, i) => ((this.#sawAt[i] ?? Number.NEGATIVE_INFINITY) > startedAt ? this.#counts[i]! : counters.pending));
         this.#readAt = startedAt;
       } finally {
         this.#reading = null;
