@@ -11,6 +11,7 @@ function appLoggingTo(lines: string[], metrics = createMetrics(), takesEvents = 
   return new Hono()
     .get('/too-large', () => { throw tooLarge('the body is over 10 bytes', 10); })
     .post('/publish', () => { throw unavailable('redis', new Error('Connection is closed.')); })
+    .post('/buggy', () => { throw unavailable('redis', new TypeError("Cannot read properties of undefined (reading 'id')")); })
     .post('/publish/:tenant', () => { throw unauthorized(); })
     .get('/stats', () => { throw unauthorized(); })
     .get('/boom', () => { throw new Error('relation "events" does not exist at SELECT * FROM events'); })
@@ -53,6 +54,15 @@ describe('errorHandler', () => {
       route: '/publish', status: 503, code: 'unavailable', dependency: 'redis', err: 'Connection is closed.', msg: 'Refused request',
     }]);
     expect(lines.join('')).not.toMatch(/stack|secret|at .*\.ts/);
+  });
+
+  it('keeps the stack of a 503 whose cause is a programming error (a TypeError wrapped as an outage)', async () => {
+    const lines: string[] = [];
+    await appLoggingTo(lines).request('/buggy', { method: 'POST' });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({
+      level: 40, status: 503, dependency: 'redis', err: "Cannot read properties of undefined (reading 'id')",
+      stack: expect.stringContaining('error-handler.test.ts'), msg: 'Refused request',
+    })]);
   });
 
   it('adds the cause in full, stack and all, only at debug level', async () => {

@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { AppError } from './errors.ts';
 
 /** A refused request as its log line has it; `dependency` and `err` for a 5xx, what failed on the service's side. */
-type Refusal = { route: string; status: number; code: string; dependency?: string; err?: string };
+type Refusal = { route: string; status: number; code: string; dependency?: string; err?: string; stack?: string | undefined };
 
 /**
  * One line for a request the service refused: the function (the logger's), the route pattern, the
@@ -30,13 +30,20 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  */
 function logOutage(logger: Logger, route: string, error: AppError) {
   const dependency = error.body.dependency;
+  const cause = error.cause ?? error;
   logRefused(logger, {
     route, status: error.status, code: error.code,
     ...(typeof dependency === 'string' ? { dependency } : {}),
-    err: messageOf(error.cause ?? error),
+    err: messageOf(cause),
+    // A dependency's clients fail with their own errors; a TypeError and its kin are our bug, wrapped as
+    // an outage by a handler that turns any failure of its call into a 503: that one keeps its stack.
+    ...(isProgrammingError(cause) ? { stack: cause.stack } : {}),
   });
-  if (logger.isLevelEnabled('debug')) logger.debug({ err: error.cause ?? error, route }, 'Refused request: its cause');
+  if (logger.isLevelEnabled('debug')) logger.debug({ err: cause, route }, 'Refused request: its cause');
 }
+
+const isProgrammingError = (error: unknown): error is Error =>
+  error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 
 // Only requests that carry events (the POST routes of ingest and process) count as rejected events:
 // a 401 on /stats, or on a dead letter's replay, does not.
