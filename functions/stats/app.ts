@@ -55,10 +55,14 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     if (after !== undefined && order !== 'name') throw invalidQuery('topics_after pages the topics in name order: add topics_order=name', 'topics_after');
     const afterTopic = after === undefined ? '' : decodeTopicCursor(after);
     if (afterTopic === null) throw invalidQuery('topics_after is not a cursor this service gave out', 'topics_after');
+    // Redis first, PostgreSQL after: a batch is committed before it is acknowledged, so counters read
+    // once Redis said `pending: 0` hold every commit, and a quiet system's answer meets the invariant
+    // exactly. Read side by side, PostgreSQL's could predate the last commit that Redis already counted.
+    const redis = await from('redis', queue.counters());
     const topicsRead = order === 'busiest'
       ? busiestTopics(db, limit).then((topics) => ({ topics, more: false }))
       : topicsByName(db, { after: afterTopic, limit });
-    const [totals, topics, redis] = await Promise.all([from('postgres', readTotals(db)), from('postgres', topicsRead), from('redis', queue.counters())]);
+    const [totals, topics] = await Promise.all([from('postgres', readTotals(db)), from('postgres', topicsRead)]);
     const last = topics.topics.at(-1);
     return {
       received: redis.received,
