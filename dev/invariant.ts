@@ -6,9 +6,15 @@ import { waitFor } from './wait.ts';
 
 export type Snapshot = { received: number; unique: number; duplicates: number; pending: number; dead: number; rows: number };
 
-/** Every counter of the contract, read straight from Redis and PostgreSQL, plus the stored row count. */
+/**
+ * Every counter of the contract, read straight from Redis and PostgreSQL, plus the stored row count.
+ * Redis first, as GET /stats reads them: a batch is committed before it is acknowledged, so a
+ * snapshot whose `pending` is 0 holds every commit (read side by side, PostgreSQL's counters could
+ * predate the last commit whose acknowledgement Redis already had).
+ */
 export async function snapshot(queue: EventQueue, db: Db): Promise<Snapshot> {
-  const [redis, pg, rows] = await Promise.all([queue.counters(), readCounters(db), countEvents(db)]);
+  const redis = await queue.counters();
+  const [pg, rows] = await Promise.all([readCounters(db), countEvents(db)]);
   return { received: redis.received, unique: pg.uniqueProcessed, duplicates: pg.duplicateDropped, pending: redis.pending, dead: redis.deadLettered, rows };
 }
 
@@ -20,13 +26,7 @@ export async function snapshot(queue: EventQueue, db: Db): Promise<Snapshot> {
  */
 export async function waitUntilDrained(queue: EventQueue, db: Db, options: { timeoutMs: number; intervalMs: number }): Promise<Snapshot> {
   return waitFor(async () => {
-    const depth = await queue.depth();
-    if (depth.queuedMessages > 0 || depth.batchesInFlight > 0) return null;
-    // Read only once the queue was seen empty: a batch is committed before it is acknowledged,
-    // so every commit is visible by then. Read beside the depth, PostgreSQL's counters could
-    // predate the last commit while Redis already had its acknowledgement (a moment that is
-    // not quiet, where the invariant need not hold).
-    const s = await snapshot(queue, db);
-    return s.pending === 0 ? s : null;
+    const [s, depth] = await Promise.all([snapshot(queue, db), queue.depth()]);
+    return s.pending === 0 && depth.queuedMessages === 0 && depth.batchesInFlight === 0 ? s : null;
   }, { ...options, what: 'the queue to drain' });
 }
