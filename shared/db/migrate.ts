@@ -4,6 +4,7 @@ import * as initialSchema from './migrations/2026-11-25T00-00_initial-schema.ts'
 import * as parkedFlag from './migrations/2026-11-25T01-00_parked-flag.ts';
 import * as eventFilterIndexes from './migrations/2026-11-30T02-00_event-filter-indexes.ts';
 import * as counterTotals from './migrations/2026-11-30T02-10_counter-totals.ts';
+import * as byteOrderKeys from './migrations/2026-11-30T21-30_byte-order-keys.ts';
 
 // Listed by hand rather than read from the folder, so the same list works from
 // TypeScript sources and from the compiled image.
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T01-00_parked-flag': parkedFlag,
   '2026-11-30T02-00_event-filter-indexes': eventFilterIndexes,
   '2026-11-30T02-10_counter-totals': counterTotals,
+  '2026-11-30T21-30_byte-order-keys': byteOrderKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
