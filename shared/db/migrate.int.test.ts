@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../dev/services.ts';
+import { waitFor } from '../../dev/wait.ts';
 import { createDb } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
+import * as byteOrderKeys from './migrations/2026-11-30T21-30_byte-order-keys.ts';
 
 describe('migrations', () => {
   it('run once when several processes start together', async () => {
@@ -31,6 +34,31 @@ describe('migrations', () => {
       expect(rows).toEqual(['events.event_id', 'events.source', 'events.topic', 'processed_messages.message_id', 'topic_counters.topic']
         .map((column) => ({ column, collation: 'C' })));
     } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('the byte-order migration waits for a store transaction under way instead of deadlocking with it', async () => {
+    const fresh = await createTestDatabase('migrate-locks');
+    const store = new pg.Client({ connectionString: fresh.url });
+    try {
+      await fresh.db.transaction().execute((trx) => byteOrderKeys.down(trx));
+      await store.connect();
+      const { rows: [{ pid }] } = await store.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // A store transaction writes its message ids first, then its events (functions/process/store-messages.ts).
+      await store.query('BEGIN');
+      await store.query("INSERT INTO processed_messages (message_id) VALUES ('m1')");
+      const migrating = fresh.db.transaction().execute((trx) => byteOrderKeys.up(trx));
+      await waitFor(async () => (await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND ${pid} = ANY(pg_blocking_pids(pid))`.execute(fresh.db)).rows[0]?.n === 1,
+      { what: 'the migration waiting on the store transaction', timeoutMs: 10_000 });
+      await store.query(`INSERT INTO events (topic, event_id, "timestamp", source, payload) VALUES ('t', 'e1', now(), 's', '{}')`);
+      await store.query('COMMIT');
+      await migrating;
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE topic = 't' AND event_id = 'e1'`.execute(fresh.db);
+      expect(rows).toEqual([{ n: 1 }]);
+    } finally {
+      await store.end();
       await fresh.drop();
     }
   });
