@@ -44,7 +44,7 @@ describe('migrations', () => {
     try {
       await fresh.db.transaction().execute((trx) => byteOrderKeys.down(trx));
       await store.connect();
-      const { rows: [{ pid }] } = await store.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const pid = (await store.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
       // A store transaction writes its message ids first, then its events (functions/process/store-messages.ts).
       await store.query('BEGIN');
       await store.query("INSERT INTO processed_messages (message_id) VALUES ('m1')");
