@@ -26,7 +26,21 @@ export type FunctionProcess = {
  * @example const ingest = await startFunction('functions/ingest/server.ts', { REDIS_URL, QUEUE_PREFIX })
  */
 export async function startFunction(entry: string, env: Record<string, string>, options: { port?: number } = {}): Promise<FunctionProcess> {
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return startOn(entry, env, options.port);
+  // A port free a moment ago can be taken before the process binds it: test files run in parallel,
+  // and another one's freePort() may be handed the same port and bind it first. Then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(entry, env, await freePort());
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOn(entry: string, env: Record<string, string>, port: number): Promise<FunctionProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
@@ -40,16 +54,14 @@ export async function startFunction(entry: string, env: Record<string, string>, 
   let gone = false;
   void exited.then(() => (gone = true));
   await waitFor(
-    async () => {
-      if (gone) throw new Error(`${entry} exited early:\n${output}`);
-      return (await fetch(`${url}/healthz`)).ok;
-    },
+    async () => gone || (await fetch(`${url}/healthz`)).ok,
     // Generous: on a busy 2-core machine a cold tsx start of the runner (two threads) can take half a minute.
     { timeoutMs: 50_000, what: `${entry} to answer /healthz` },
   ).catch((error) => {
     child.kill('SIGKILL');
     throw error;
   });
+  if (gone) throw new (output.includes('EADDRINUSE') ? PortTakenError : Error)(`${entry} exited early:\n${output}`);
   return {
     url,
     child,
