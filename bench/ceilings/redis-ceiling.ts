@@ -6,7 +6,7 @@ import { withCpuSplit } from '../probes/cpu-split.ts';
 export type RedisCeiling = {
   /** Raw LPUSH, `perCall` values a call, several calls in flight: what Redis itself takes. */
   lpushValuesPerSecond: number;
-  /** The ingest path's enqueue (encode + Lua script), one message a call, as concurrent requests call it. */
+  /** The ingest path's enqueue (encode + Lua script), one message a call, as concurrent requests call it (a turn's calls share a script call). */
   enqueueCallsPerSecond: number;
   /** The same with ioredis auto-pipelining: calls made in one tick leave in one write. */
   enqueueAutoPipelinedCallsPerSecond: number;

@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { startPrivateRedis } from '../../dev/private-redis.ts';
 import { testRedis } from '../../dev/services.ts';
 import { waitFor } from '../../dev/wait.ts';
 import { event } from '../../dev/harness.ts';
@@ -38,6 +40,59 @@ describe('enqueue', () => {
     expect(await queue.enqueue(message('b', 3), 10)).toBe('full');
     expect(await queue.counters()).toEqual({ received: 8, pending: 8, deadLettered: 0 });
     expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+  });
+});
+
+describe('enqueue, several in one turn of the event loop', () => {
+  // A Redis of its own: its command counts are this test's alone.
+  async function withPrivateRedis(test: (redis: Redis, scriptCalls: () => Promise<number>) => Promise<void>) {
+    const server = await startPrivateRedis({ durable: false });
+    const redis = new Redis(server.url);
+    const scriptCalls = async () => {
+      const calls = Object.fromEntries([...(await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+      return (calls.evalsha ?? 0) + (calls.eval ?? 0);
+    };
+    try {
+      await test(redis, scriptCalls);
+    } finally {
+      redis.disconnect();
+      await server.destroy();
+    }
+  }
+
+  it('go as one script call, each message admitted on its own and in order, as if sent one by one', async () => {
+    await withPrivateRedis(async (redis, scriptCalls) => {
+      const turn = new EventQueue(redis, 'turn');
+      await turn.enqueue(message('warm-up', 0), 10); // loads the script
+      await redis.config('RESETSTAT');
+      const sizes = { a: 3, b: 5, c: 4, d: 1, e: 2 }; // against a limit of 10: c and e would pass it
+      const outcomes = await Promise.all(Object.entries(sizes).map(([id, events]) => turn.enqueue(message(id, events), 10)));
+      expect(outcomes).toEqual(['queued', 'queued', 'full', 'queued', 'full']);
+      expect(await scriptCalls()).toBe(1);
+      expect(await turn.counters()).toEqual({ received: 9, pending: 9, deadLettered: 0 });
+      const claim = await turn.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 });
+      expect(claim && idsOf(claim.messages)).toEqual(['warm-up', 'a', 'b', 'd']);
+    });
+  });
+
+  it('go in calls of at most 100 messages', async () => {
+    await withPrivateRedis(async (redis, scriptCalls) => {
+      const turn = new EventQueue(redis, 'turn');
+      await turn.enqueue(message('warm-up', 0), 10);
+      await redis.config('RESETSTAT');
+      const outcomes = await Promise.all(Array.from({ length: 250 }, (_, i) => turn.enqueue(message(`m${i}`), 1_000)));
+      expect(new Set(outcomes)).toEqual(new Set(['queued']));
+      expect(await scriptCalls()).toBe(3);
+      expect(await turn.counters()).toEqual({ received: 250, pending: 250, deadLettered: 0 });
+    });
+  });
+
+  it('all fail when their call fails, and nothing of any is done', async () => {
+    await r.redis.hset(queue.keys.counters, 'received', '1.5');
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => queue.enqueue(message(id), 100)));
+    expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual(Array(3).fill(expect.stringMatching(/not an integer/)));
+    expect(await r.redis.llen(queue.keys.queue)).toBe(0);
+    expect(await r.redis.hget(queue.keys.counters, 'pending')).toBeNull();
   });
 });
 

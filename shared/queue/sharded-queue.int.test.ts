@@ -198,7 +198,7 @@ describe('changing QUEUE_SHARDS', () => {
 });
 
 describe('backpressure over shards, in Redis commands', () => {
-  it('costs about one command an enqueue, not one more a shard: the other shards are read at most every 100 ms', async () => {
+  it('costs at most one command an enqueue, not one more a shard: the other shards are read at most every 100 ms', async () => {
     const server = await startPrivateRedis({ durable: false });
     const redis = new Redis(server.url);
     try {
@@ -216,7 +216,9 @@ describe('backpressure over shards, in Redis commands', () => {
       const calls = Object.fromEntries([...(await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
       // commandstats also counts what scripts call (enqueue.lua: HGET, HINCRBY, LPUSH): only these came from the client.
       const { evalsha = 0, eval: evalCalls = 0, hmget = 0, ...others } = calls;
-      expect(evalsha + evalCalls).toBe(enqueues);
+      // The 20 enqueues of a turn go as one call to each shard they hash to.
+      expect(evalsha + evalCalls).toBeGreaterThanOrEqual(enqueues / 20);
+      expect(evalsha + evalCalls).toBeLessThanOrEqual((enqueues / 20) * shards);
       expect(Object.keys(others).sort()).toEqual(['hget', 'hincrby', 'lpush']);
       // Reads of the shards start at least 100 ms apart, each one HMGET a shard (the first at the first enqueue);
       // reading the other shards on every request would be 3,000.

@@ -1,12 +1,38 @@
--- Accept one message: push it and count its events in one step, so that
--- `received` can never disagree with what the queue was given.
+-- Accept messages, each on its own and in order, as if they came one call each: a
+-- message's events either all count (pushed, received and pending raised) or, when
+-- they would take the shard's pending events past that message's limit, nothing of it
+-- is done. Pushing and counting happen in one step, so that `received` can never
+-- disagree with what the queue was given. Ingest sends the enqueues of one turn of
+-- its event loop together (queue-shard.ts).
 -- KEYS[1] queue list, KEYS[2] counters hash
--- ARGV[1] message, ARGV[2] its event count, ARGV[3] max pending events
--- Returns the pending count after the push, or -1 when the push would pass the limit.
-local n = whole(ARGV[2], 'event count')
-local maxPending = whole(ARGV[3], 'max pending')
-local pending = admit(KEYS[2], n, maxPending)
-if pending >= 0 then
-  redis.call('LPUSH', KEYS[1], ARGV[1])
+-- ARGV in threes, one for each message: the message, its event count, its max pending
+-- Returns, for each message in order, the pending count after its push, or -1 when it
+-- was refused.
+local n = #ARGV / 3
+if n < 1 or n ~= math.floor(n) then
+  error('ERR enqueue takes one or more threes of message, event count, max pending; got ' .. #ARGV .. ' arguments')
 end
-return pending
+local counts, limits = {}, {}
+for i = 1, n do
+  counts[i] = whole(ARGV[3 * i - 1], 'event count')
+  limits[i] = whole(ARGV[3 * i], 'max pending')
+end
+local pending = counterOf(KEYS[2], 'pending')
+counterOf(KEYS[2], 'received')
+local pushed, events, results = {}, 0, {}
+for i = 1, n do
+  if pending + counts[i] > limits[i] then
+    results[i] = -1
+  else
+    pending = pending + counts[i]
+    events = events + counts[i]
+    pushed[#pushed + 1] = ARGV[3 * i - 2]
+    results[i] = pending
+  end
+end
+if #pushed > 0 then
+  add(KEYS[2], 'received', events)
+  add(KEYS[2], 'pending', events)
+  redis.call('LPUSH', KEYS[1], unpack(pushed)) -- one after another: the last ends at the head
+end
+return results
