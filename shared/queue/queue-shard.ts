@@ -8,6 +8,12 @@ const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.
 const PRELUDE = read('prelude');
 const script = (name: string) => `${PRELUDE}\n${read(name)}`;
 
+/**
+ * Scripts whose calls QueueShard gathers itself (a turn's enqueues in one call): the Redis client
+ * sends them at once rather than auto-pipelining them, which would hold each a second turn.
+ */
+export const GATHERED_SCRIPTS = ['aggEnqueue'];
+
 // Each script: its Lua source and how many of its arguments are keys (see each file's header).
 const SCRIPTS = {
   aggEnqueue: { lua: script('enqueue'), numberOfKeys: 2 },
@@ -110,13 +116,14 @@ export class QueueShard {
     let bytes = 0;
     const calls: Promise<void>[] = [];
     for (const waiting of turn) {
-      if (call.length > 0 && (call.length === ENQUEUE_CALL_MESSAGES || bytes + waiting.raw.length > ENQUEUE_CALL_BYTES)) {
+      const size = Buffer.byteLength(waiting.raw);
+      if (call.length > 0 && (call.length === ENQUEUE_CALL_MESSAGES || bytes + size > ENQUEUE_CALL_BYTES)) {
         calls.push(this.#sendCall(call));
         call = [];
         bytes = 0;
       }
       call.push(waiting);
-      bytes += waiting.raw.length;
+      bytes += size;
     }
     calls.push(this.#sendCall(call));
     await Promise.all(calls);
@@ -124,10 +131,13 @@ export class QueueShard {
 
   async #sendCall(call: WaitingEnqueue[]): Promise<void> {
     try {
-      const results = (await this.#scripts.aggEnqueue(
+      const results = await this.#scripts.aggEnqueue(
         this.keys.queue, this.keys.counters, ...call.flatMap((w) => [w.raw, w.events, w.maxPending]),
-      )) as number[];
-      call.forEach((w, i) => w.resolve(results[i]!));
+      );
+      if (!Array.isArray(results) || results.length !== call.length || !results.every(Number.isInteger)) {
+        throw new Error(`enqueue.lua answered ${JSON.stringify(results)} for ${call.length} messages`);
+      }
+      call.forEach((w, i) => w.resolve(results[i] as number));
     } catch (error) {
       for (const w of call) w.reject(error);
     }

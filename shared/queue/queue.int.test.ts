@@ -87,6 +87,13 @@ describe('enqueue, several in one turn of the event loop', () => {
     });
   });
 
+  it('count nothing when the push itself fails (a queue key of the wrong type)', async () => {
+    await r.redis.set(queue.keys.queue, 'not a list');
+    const outcomes = await Promise.allSettled(['a', 'b'].map((id) => queue.enqueue(message(id), 100)));
+    expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual(Array(2).fill(expect.stringMatching(/WRONGTYPE/)));
+    expect(await r.redis.hgetall(queue.keys.counters)).toEqual({});
+  });
+
   it('all fail when their call fails, and nothing of any is done', async () => {
     await r.redis.hset(queue.keys.counters, 'received', '1.5');
     const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => queue.enqueue(message(id), 100)));

@@ -31,8 +31,9 @@ for i = 1, n do
   end
 end
 if #pushed > 0 then
+  -- The push first: it is what can still fail (a key of the wrong type), and then nothing is counted.
+  redis.call('LPUSH', KEYS[1], unpack(pushed)) -- one after another: the last ends at the head
   add(KEYS[2], 'received', events)
   add(KEYS[2], 'pending', events)
-  redis.call('LPUSH', KEYS[1], unpack(pushed)) -- one after another: the last ends at the head
 end
 return results
