@@ -25,24 +25,22 @@ import { sql, type Kysely } from 'kysely';
 // worker still storing during a rolling upgrade waits instead of deadlocking with it.
 // ALTER COLUMN TYPE drops the columns' planner statistics, and autovacuum would not
 // gather them again before enough rows change: the migration analyses the tables itself.
-const COLUMNS: Array<[table: string, column: string]> = [
-  ['events', 'topic'],
-  ['events', 'event_id'],
-  ['events', 'source'],
-  ['processed_messages', 'message_id'],
-  ['topic_counters', 'topic'],
+// Each table's columns, the tables in the order a store transaction writes them
+// (functions/process/store-messages.ts): the order the locks are taken in.
+const TABLES: Array<[table: string, columns: string[]]> = [
+  ['processed_messages', ['message_id']],
+  ['events', ['topic', 'event_id', 'source']],
+  ['topic_counters', ['topic']],
 ];
 
-// The order in which store-messages.ts writes them.
-const LOCK_ORDER = ['processed_messages', 'events', 'topic_counters'];
-
 async function collate(db: Kysely<any>, collation: string): Promise<void> {
-  await sql`LOCK TABLE ${sql.join(LOCK_ORDER.map((table) => sql.id(table)))} IN ACCESS EXCLUSIVE MODE`.execute(db);
-  for (const table of LOCK_ORDER) {
-    const changes = COLUMNS.filter(([t]) => t === table).map(([, column]) => sql`ALTER COLUMN ${sql.id(column)} TYPE text COLLATE ${sql.raw(collation)}`);
+  const tables = sql.join(TABLES.map(([table]) => sql.id(table)));
+  await sql`LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE`.execute(db);
+  for (const [table, columns] of TABLES) {
+    const changes = columns.map((column) => sql`ALTER COLUMN ${sql.id(column)} TYPE text COLLATE ${sql.raw(collation)}`);
     await sql`ALTER TABLE ${sql.id(table)} ${sql.join(changes)}`.execute(db);
   }
-  await sql`ANALYZE ${sql.join(LOCK_ORDER.map((table) => sql.id(table)))}`.execute(db);
+  await sql`ANALYZE ${tables}`.execute(db);
 }
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -9,10 +9,11 @@
 local n = whole(ARGV[2], 'event count')
 local leaseMs = whole(ARGV[3], 'lease ms')
 local maxPending = whole(ARGV[5], 'max pending')
-local pending = admit(KEYS[3], n, maxPending)
-if pending >= 0 then
+local results, events = admitted(KEYS[3], { n }, { maxPending })
+if results[1] >= 0 then
   local now = redis.call('TIME')
   redis.call('RPUSH', KEYS[1], ARGV[1])
   redis.call('ZADD', KEYS[2], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + leaseMs, ARGV[4])
+  countIn(KEYS[3], events)
 end
-return pending
+return results[1]

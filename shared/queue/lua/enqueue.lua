@@ -17,23 +17,15 @@ for i = 1, n do
   counts[i] = whole(ARGV[3 * i - 1], 'event count')
   limits[i] = whole(ARGV[3 * i], 'max pending')
 end
-local pending = counterOf(KEYS[2], 'pending')
-counterOf(KEYS[2], 'received')
-local pushed, events, results = {}, 0, {}
+local results, events = admitted(KEYS[2], counts, limits)
+local pushed = {}
 for i = 1, n do
-  if pending + counts[i] > limits[i] then
-    results[i] = -1
-  else
-    pending = pending + counts[i]
-    events = events + counts[i]
+  if results[i] >= 0 then
     pushed[#pushed + 1] = ARGV[3 * i - 2]
-    results[i] = pending
   end
 end
 if #pushed > 0 then
-  -- The push first: it is what can still fail (a key of the wrong type), and then nothing is counted.
   redis.call('LPUSH', KEYS[1], unpack(pushed)) -- one after another: the last ends at the head
-  add(KEYS[2], 'received', events)
-  add(KEYS[2], 'pending', events)
+  countIn(KEYS[2], events)
 end
 return results

@@ -47,16 +47,30 @@ local function headerOf(raw)
   return tonumber(count), id
 end
 
--- Whether n more events keep `pending` within maxPending (checking both counters
--- an accepted message adds to), and counts them in when they do: -1 when they do
--- not, else the pending count after. Call it last, once everything else is checked.
-local function admit(counters, n, maxPending)
+-- Which messages may come in, given their event counts and limits in order: each
+-- is let in when the shard's pending events, with those let in before it, stay
+-- within its limit. Checks both counters an accepted message adds to, and writes
+-- nothing. Returns, for each message, the pending count after it or -1, and the
+-- events let in: count those in (countIn) once the messages are where they belong.
+local function admitted(counters, counts, limits)
   local pending = counterOf(counters, 'pending')
   counterOf(counters, 'received')
-  if pending + n > maxPending then
-    return -1
+  local results, events = {}, 0
+  for i = 1, #counts do
+    if pending + counts[i] > limits[i] then
+      results[i] = -1
+    else
+      pending = pending + counts[i]
+      events = events + counts[i]
+      results[i] = pending
+    end
   end
-  add(counters, 'received', n)
-  add(counters, 'pending', n)
-  return pending + n
+  return results, events
+end
+
+-- Counts accepted events in as received and pending. Last: after the writes that
+-- can still fail (a push onto a key of the wrong type), so that a failure counts nothing.
+local function countIn(counters, events)
+  add(counters, 'received', events)
+  add(counters, 'pending', events)
 end
