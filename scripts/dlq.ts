@@ -47,7 +47,7 @@ function describe(letter: ParkedLetter): string {
   const keys = view.unreadable === null
     ? view.first_keys.map((k) => `${k.topic}/${k.event_id}`).join(', ') + more
     : `unreadable: ${JSON.stringify(letter.raw.slice(0, 80))}`;
-  const batch = view.batch_id === null ? 'no batch_id' : `batch_id ${view.batch_id}`;
+  const batch = view.batch_ids.length === 0 ? 'no batch_id' : `batch_id ${view.batch_ids.join(', ')}`;
   return `${view.id}  ${view.at}  ${view.events} events  ${view.attempts} attempts  ${view.reason}\n    ${batch}  keys: ${keys}`;
 }
 

@@ -4,6 +4,8 @@ import { createLocalApp } from '../../runner/local-app.ts';
 import { defaultConfig } from '../../shared/config/config.ts';
 import { countEvents } from '../../shared/db/event.repository.ts';
 import { createMetrics } from '../../shared/metrics/metrics.ts';
+import type { QueueMessage } from '../../shared/queue/message.ts';
+import { OutcomeWaiter } from '../../shared/queue/outcomes.ts';
 import { EventQueue } from '../../shared/queue/queue.ts';
 import { createRedis } from '../../shared/queue/redis.ts';
 import { readinessOf } from '../../shared/runtime/readiness.ts';
@@ -59,6 +61,28 @@ describe('with a poller running', () => {
     });
     expect(await countEvents(h.db)).toBe(3);
     expect(await waitKeys(h)).toEqual([]);
+  });
+
+  it('tells each request its own outcome when the requests of a turn share one queue message', async () => {
+    const waiter = new OutcomeWaiter(h.redis, h.config.queuePrefix);
+    try {
+      const requests = [
+        { id: 'share-a', events: [event({ event_id: 's-1' }), event({ event_id: 's-2' })] },
+        { id: 'share-b', events: [event({ event_id: 's-2' })] }, // the request before stored it
+        { id: 'share-c', events: [event({ event_id: 's-3' }), event({ event_id: 's-3' })] },
+      ] as QueueMessage[];
+      const pending = await Promise.all(requests.map((r) => waiter.expect(r.id, 10_000)));
+      const before = await h.db.selectFrom('processed_messages').select('message_id').execute();
+      // Enqueued in one turn: one message, named after the first request.
+      expect(await Promise.all(requests.map((r) => h.queue.enqueue(r, 1_000_000)))).toEqual(['queued', 'queued', 'queued']);
+      const results = await Promise.all(pending.map((p) => p?.settle(10_000)));
+      expect(results).toEqual([['stored', 'stored'], ['duplicate'], ['stored', 'duplicate']]);
+      const after = await h.db.selectFrom('processed_messages').select('message_id').execute();
+      expect(after.length - before.length).toBe(1);
+      expect(await waitKeys(h)).toEqual([]);
+    } finally {
+      await waiter.close();
+    }
   });
 
   it('answers at the gateway path of the local runner too', async () => {

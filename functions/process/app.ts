@@ -15,7 +15,7 @@ import { count, errors, eventsBody, json, named } from '../../shared/openapi/res
 import { describeRoute } from '../../shared/openapi/route-doc.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import type { ProcessBatch } from './batch-processor.ts';
-import { QueueUnavailableError, StoreAbortedError } from './errors.ts';
+import { StoreAbortedError } from './errors.ts';
 
 export type ProcessDeps = {
   config: Config;
@@ -72,7 +72,7 @@ export function createProcessApp({ config, queue, processBatch, logger, metrics,
         // Already counted as received: the claim goes back to the queue and a poller stores it
         // (a claim processBatch gave up on is back already, and this finds no lease).
         await queue.release(claim.claimId).catch(() => undefined);
-        if (error instanceof StoreAbortedError || error instanceof QueueUnavailableError) throw unavailable(error.dependency, error);
+        if (error instanceof StoreAbortedError) throw unavailable(error.dependency, error);
         throw error;
       }
     })

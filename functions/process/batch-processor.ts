@@ -3,10 +3,10 @@ import type { Db } from '../../shared/db/database.ts';
 import { describeDbError, isDataError, isUnreachable } from '../../shared/db/pg-errors.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Metrics } from '../../shared/metrics/metrics.ts';
-import { decodeMessage, encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
+import { batchesOf, decodeMessage, encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import type { Claim, DeadLetter, EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
-import { QueueUnavailableError, StoreAbortedError, StoreGaveUpError } from './errors.ts';
+import { StoreAbortedError, StoreGaveUpError } from './errors.ts';
 import { keepLease } from './lease-keeper.ts';
 import type { MessageOutcome, OnCommitted } from '../../shared/queue/outcomes.ts';
 import { storeInTransaction, type StoreOutcome } from './store-messages.ts';
@@ -32,8 +32,8 @@ export type BatchProcessorDeps = {
   metrics: Metrics;
   /**
    * Told, after each transaction commits and before the claim is acknowledged, what
-   * became of each event of the messages it stored (`batchId` is the message id,
-   * which ingest answered as `batch_id`). Before the acknowledgement, because the
+   * became of each event of each request in the messages it stored (`batchId` is
+   * the request's id, which ingest answered as `batch_id`). Before the acknowledgement, because the
    * outcome is final once committed while the acknowledgement may wait on Redis, and
    * a message redelivered after its commit has no fresh outcome to tell. Parked and
    * redelivered messages produce none. A failure here is logged, never retried.
@@ -44,22 +44,27 @@ export type BatchProcessorDeps = {
 /** What storing one claim's messages goes by: its counter shard, the ids to park, their attempts, when to give up. */
 type StoreContext = { shard: number; park: ReadonlySet<string>; attempts: ReadonlyMap<string, number>; signal: AbortSignal };
 
-/** The messages of a claim as read back: the decodable ones, the refused ones, and what enqueue counted for all. */
+/**
+ * The messages of a claim as read back: the decodable ones with their attempts (as
+ * the claim read them), the refused ones, and what enqueue counted for all.
+ */
 function decodeClaim(claim: Claim) {
   const good: QueueMessage[] = [];
+  const attempts = new Map<string, number>();
   const invalid: DeadLetter[] = [];
   let countedEvents = 0; // what enqueue counted in for these messages, and ack counts out
-  for (const raw of claim.messages) {
+  claim.messages.forEach((raw, i) => {
     const decoded = decodeMessage(raw);
     if (decoded.ok) {
       good.push(decoded.message);
+      attempts.set(decoded.message.id, claim.attempts[i] ?? 0);
       countedEvents += decoded.message.events.length;
     } else {
       invalid.push({ raw, reason: `invalid message: ${decoded.reason}`, attempts: 1, events: decoded.count });
       countedEvents += decoded.count;
     }
-  }
-  return { good, invalid, countedEvents };
+  });
+  return { good, attempts, invalid, countedEvents };
 }
 
 /**
@@ -120,26 +125,18 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
     return { outcomes, refused };
   }
 
-  async function attemptsOf(messages: QueueMessage[]): Promise<Map<string, number>> {
-    try {
-      const counts = await queue.attempts(messages.map((m) => m.id));
-      return new Map(messages.map((m, i) => [m.id, counts[i] ?? 0]));
-    } catch (error) {
-      throw new QueueUnavailableError(error);
-    }
-  }
-
   return async function processBatch(claim: Claim, shard: number, signal: AbortSignal): Promise<BatchResult> {
     const started = performance.now();
     const lease = keepLease(queue, claim.claimId, config.leaseMs);
     try {
-      const { good, invalid, countedEvents } = decodeClaim(claim);
-      const attempts = await attemptsOf(good);
+      const { good, attempts, invalid, countedEvents } = decodeClaim(claim);
       const park = new Set(good.filter((m) => (attempts.get(m.id) ?? 0) >= config.maxAttempts).map((m) => m.id));
       const eventsToStore = good.reduce((sum, m) => sum + (park.has(m.id) ? 0 : m.events.length), 0);
       logger.info({ claim_id: claim.claimId, messages: claim.messages.length, events: eventsToStore }, 'Processing event');
       if (logger.isLevelEnabled('debug')) {
-        for (const m of good) for (const e of m.events) logger.debug({ claim_id: claim.claimId, batch_id: m.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
+        for (const batch of good.flatMap(batchesOf)) {
+          for (const e of batch.events) logger.debug({ claim_id: claim.claimId, batch_id: batch.id, topic: e.topic, event_id: e.event_id }, 'Processing event');
+        }
       }
 
       let stored: Awaited<ReturnType<typeof storeAll>> = { outcomes: [], refused: [] };
@@ -192,9 +189,9 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
     if (result.duplicates > 0) {
       logger.info(fields, 'Duplicate dropped');
       if (logger.isLevelEnabled('debug')) {
-        const byId = new Map(messages.map((m) => [m.id, m]));
+        const byId = new Map(messages.flatMap(batchesOf).map((b) => [b.id, b.events]));
         for (const { batchId, results } of committed) {
-          const events = byId.get(batchId)?.events ?? [];
+          const events = byId.get(batchId) ?? [];
           results.forEach((r, i) => {
             if (r === 'duplicate') logger.debug({ claim_id: result.claimId, batch_id: batchId, topic: events[i]?.topic, event_id: events[i]?.event_id }, 'Duplicate dropped');
           });

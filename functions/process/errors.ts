@@ -22,12 +22,3 @@ export class StoreGaveUpError extends Error {
     this.name = 'StoreGaveUpError';
   }
 }
-
-/** Redis did not answer a read the processor needed before storing; nothing was stored. */
-export class QueueUnavailableError extends Error {
-  readonly dependency = 'redis';
-  constructor(cause: unknown) {
-    super('Redis did not answer', { cause });
-    this.name = 'QueueUnavailableError';
-  }
-}

@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import type { EventQueue } from '../../shared/queue/queue.ts';
 import { backoffMs, settledWithin, sleep } from '../../shared/runtime/backoff.ts';
 import type { ProcessBatch } from './batch-processor.ts';
-import { QueueUnavailableError, StoreAbortedError, StoreGaveUpError } from './errors.ts';
+import { StoreAbortedError, StoreGaveUpError } from './errors.ts';
 
 export type PollerDeps = { queue: EventQueue; processBatch: ProcessBatch; config: Config; logger: Logger; db: Db };
 
@@ -73,10 +73,8 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
           logger.warn({ claim_id: claim.claimId }, 'Returned unfinished batch to the queue');
         } else if (!(error instanceof StoreGaveUpError)) { // that one was handed back, counting an attempt
           logger.error({ err: error, claim_id: claim.claimId }, 'Batch failed; returning it to the queue');
-          // An unexpected failure counts an attempt, so that one that recurs ends parked instead of
-          // looping; Redis being away is no fault of the messages.
-          const countAttempt = !(error instanceof QueueUnavailableError);
-          await queue.release(claim.claimId, { countAttempt }).catch(() => undefined); // else its lease runs out
+          // An unexpected failure counts an attempt, so that one that recurs ends parked instead of looping.
+          await queue.release(claim.claimId, { countAttempt: true }).catch(() => undefined); // else its lease runs out
         }
         await sleep(backoffMs(1, 100, 1_000), signal);
       } finally {

@@ -50,6 +50,25 @@ describe('storeMessages', () => {
     expect(await store([{ id: 'm2', events: [ev('o', 'y'), ev('o', 'z')] }])).toMatchObject({ committed: [], redelivered: 1, events: 0 });
   });
 
+  it('tells each request of a message holding several its own outcome, and records the message once', async () => {
+    const joined: QueueMessage = {
+      id: 'j1',
+      events: [ev('j', '1'), ev('j', '2'), ev('j', '1'), ev('j', '3')],
+      batches: [{ id: 'j1', events: 2 }, { id: 'j2', events: 1 }, { id: 'j3', events: 1 }],
+    };
+    const outcome = await store([joined], 2);
+    expect(outcome.committed).toEqual([
+      { batchId: 'j1', results: ['stored', 'stored'] },
+      { batchId: 'j2', results: ['duplicate'] },
+      { batchId: 'j3', results: ['stored'] },
+    ]);
+    expect(outcome).toMatchObject({ events: 4, unique: 3, duplicates: 1, redelivered: 0 });
+    const recorded = await t.db.selectFrom('processed_messages').select('message_id').where('message_id', 'like', 'j%').execute();
+    expect(recorded.map((r) => r.message_id)).toEqual(['j1']);
+    // Delivered again: the whole message is known, whichever of its requests is looked at.
+    expect(await store([joined])).toMatchObject({ committed: [], redelivered: 1, events: 0 });
+  });
+
   it('keeps the first event of a key in arrival order', async () => {
     await store([
       { id: 'f1', events: [ev('first', 'k', { source: 'one' })] },

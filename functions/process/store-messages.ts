@@ -4,11 +4,11 @@ import type { Database, Db } from '../../shared/db/database.ts';
 import { insertNewEvents } from '../../shared/db/event.repository.ts';
 import { parkedAmong, recordMessageIds } from '../../shared/db/message.repository.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
-import type { QueueMessage } from '../../shared/queue/message.ts';
+import { batchesOf, type QueueMessage } from '../../shared/queue/message.ts';
 import type { EventStatus, MessageOutcome } from '../../shared/queue/outcomes.ts';
 
 export type StoreOutcome = {
-  /** Messages whose events this transaction stored or dropped. */
+  /** What became of the events of each request (batch) this transaction stored or dropped. */
   committed: MessageOutcome[];
   /** Messages already committed by an earlier delivery: nothing of them is counted again. */
   redelivered: number;
@@ -66,9 +66,9 @@ export async function storeMessages(
   const perTopic = new Map<string, TopicCounts>();
   let unique = 0;
   let events = 0;
-  const committed = fresh.map((message) => ({
-    batchId: message.id,
-    results: message.events.map((e): EventStatus => {
+  const committed = fresh.flatMap((message) => batchesOf(message).map((batch) => ({
+    batchId: batch.id,
+    results: batch.events.map((e): EventStatus => {
       const counts = perTopic.get(e.topic) ?? { unique: 0, duplicates: 0 };
       perTopic.set(e.topic, counts);
       events++;
@@ -81,7 +81,7 @@ export async function storeMessages(
       counts.duplicates++;
       return 'duplicate';
     }),
-  }));
+  })));
   await addToCounters(trx, perTopic, shard);
 
   return { committed, redelivered: seen.size - fresh.length - parked.length, parked, events, unique, duplicates: events - unique };

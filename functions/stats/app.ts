@@ -87,7 +87,7 @@ export function createStatsApp({ config, db, queue, logger, metrics, readiness, 
     const done = letter !== null && (await from('redis', action === 'replay' ? queue.replay(letter) : queue.drop(letter)));
     if (!letter || !done) throw new AppError(404, 'not_found', 'no dead letter has this id (GET /dead-letters lists them)');
     const view = viewOf(letter);
-    logger.info({ dead_letter: view.id, batch_id: view.batch_id, events: view.events }, action === 'replay' ? 'Dead letter replayed' : 'Dead letter dropped');
+    logger.info({ dead_letter: view.id, batch_ids: view.batch_ids, events: view.events }, action === 'replay' ? 'Dead letter replayed' : 'Dead letter dropped');
     return { done: action === 'replay' ? 'replayed' : 'dropped', dead_letter: view };
   }
 

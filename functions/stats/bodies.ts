@@ -42,7 +42,8 @@ const DeadLetter = named('DeadLetter', v.strictObject({
   reason: described(v.string(), 'why it could not be processed'),
   attempts: count('times it was claimed without being acknowledged'),
   events: count('events it holds, counted in dead_lettered'),
-  batch_id: nullable(v.string(), 'the batch_id ingest answered with; null when the message cannot be read'),
+  batch_id: nullable(v.string(), 'the batch_id ingest answered with (the first, when the message holds several requests); null when the message cannot be read'),
+  batch_ids: described(v.array(v.string()), 'the batch_id of every request whose events the message holds, in order: one, or several accepted together; empty when the message cannot be read'),
   first_keys: described(v.array(v.strictObject({ topic: v.string(), event_id: v.string() })), 'the keys of its first events (at most 3), to recognise it'),
   unreadable: nullable(v.string(), 'why the parked message cannot be read; null when it can'),
 }));

@@ -34,7 +34,7 @@ describe('GET /dead-letters', () => {
     expect(body.dead_letters).toEqual([
       {
         id: newer.id, at: newer.at, reason: 'the store refused it (test)', attempts: 3, events: 5, batch_id: expect.any(String),
-        first_keys: [0, 1, 2].map((i) => ({ topic: 'letters', event_id: `new-${i}` })), unreadable: null,
+        batch_ids: [expect.any(String)], first_keys: [0, 1, 2].map((i) => ({ topic: 'letters', event_id: `new-${i}` })), unreadable: null,
       },
       expect.objectContaining({ id: older.id, reason: 'too many attempts', events: 1, first_keys: [{ topic: 'letters', event_id: 'old-0' }] }),
     ]);
@@ -50,7 +50,7 @@ describe('GET /dead-letters', () => {
     const dead = { raw: '1|secret-looking garbage', reason: 'not a message', attempts: 1, events: 1 };
     expect(await h.queue.ack(claim.claimId, { events: 1, deadLetters: [dead], messageIds: ['to-garble'] })).toBe(true);
     const { body, text } = await call('GET', '/dead-letters', READ);
-    expect(body.dead_letters).toEqual([expect.objectContaining({ events: 1, batch_id: null, first_keys: [], unreadable: expect.stringMatching(/header/) })]);
+    expect(body.dead_letters).toEqual([expect.objectContaining({ events: 1, batch_id: null, batch_ids: [], first_keys: [], unreadable: expect.stringMatching(/header/) })]);
     expect(text).not.toContain('secret-looking');
     expect((await call('POST', `/dead-letters/${body.dead_letters[0]?.id}/drop`, INGEST)).status).toBe(200);
   });

@@ -1,4 +1,4 @@
-import { decodeMessage } from './message.ts';
+import { batchesOf, decodeMessage } from './message.ts';
 import type { EventQueue, ParkedLetter } from './queue.ts';
 
 /** How many event keys a letter shows: enough to recognise it, few enough to list many. */
@@ -6,8 +6,10 @@ export const FIRST_KEYS = 3;
 
 /**
  * A dead letter as an operator reads it (the dashboard, GET /dead-letters, `npm run dlq -- list`):
- * never the queue's internal encoding. `batch_id` and `first_keys` come from the parked message;
- * a message that cannot be decoded has no batch_id, no keys, and `unreadable` says why.
+ * never the queue's internal encoding. `batch_ids` (the requests whose events the message holds, one
+ * unless ingest put several accepted in one turn together), `batch_id` (the first of them) and
+ * `first_keys` come from the parked message; a message that cannot be decoded has no batch ids, no
+ * keys, and `unreadable` says why.
  */
 export type LetterView = {
   id: string;
@@ -16,6 +18,7 @@ export type LetterView = {
   attempts: number;
   events: number;
   batch_id: string | null;
+  batch_ids: string[];
   first_keys: Array<{ topic: string; event_id: string }>;
   unreadable: string | null;
 };
@@ -23,9 +26,10 @@ export type LetterView = {
 export function viewOf(letter: ParkedLetter): LetterView {
   const decoded = decodeMessage(letter.raw);
   const common = { id: letter.id, at: letter.at, reason: letter.reason, attempts: letter.attempts, events: letter.events };
-  if (!decoded.ok) return { ...common, batch_id: null, first_keys: [], unreadable: decoded.reason };
+  if (!decoded.ok) return { ...common, batch_id: null, batch_ids: [], first_keys: [], unreadable: decoded.reason };
   const first_keys = decoded.message.events.slice(0, FIRST_KEYS).map(({ topic, event_id }) => ({ topic, event_id }));
-  return { ...common, batch_id: decoded.message.id, first_keys, unreadable: null };
+  const batch_ids = batchesOf(decoded.message).map((b) => b.id);
+  return { ...common, batch_id: batch_ids[0]!, batch_ids, first_keys, unreadable: null };
 }
 
 /** A letter id as the queue derives them (12 hex digits): anything else names no letter, without a read. */

@@ -1,19 +1,44 @@
 import type { Event } from '../event/event.schema.ts';
 
-/** One queue message: the events of one accepted request, and when it was accepted (ms since epoch). */
-export type QueueMessage = { id: string; at?: number; events: Event[] };
+/** The events of one accepted request inside a queue message: its `batch_id` and how many events it has. */
+export type BatchPart = { id: string; events: number };
 
 /**
- * A message travels as `<event count>|<accepted at>|<id>|<events as JSON>`: the
- * header's fields are explicit, so the Lua scripts (which size claims in events and
- * count attempts by id) and `acceptedAtOf` read them without decoding JSON.
- * An id holds no `|`; `accepted at` is empty when unknown.
+ * One queue message: the events of one accepted request, or of several accepted in the same turn of
+ * ingest's event loop (`batches`, in order, their events one after another in `events`), and when it
+ * was accepted (ms since epoch). The message is what is claimed, stored in one go and acknowledged;
+ * each batch keeps its own `batch_id` for the publisher, the logs and `?wait=true`.
+ */
+export type QueueMessage = { id: string; at?: number; events: Event[]; batches?: BatchPart[] };
+
+/** Whether an id can stand in a batch list (`<id>:<events>,...`). */
+export const isBatchId = (id: string) => /^[^|:,]+$/.test(id);
+
+/** A message's requests, each its `batch_id` and its events: those its batch list names, else one, the message itself. */
+export function batchesOf(message: QueueMessage): Array<{ id: string; events: Event[] }> {
+  if (!message.batches) return [{ id: message.id, events: message.events }];
+  let from = 0;
+  return message.batches.map((b) => ({ id: b.id, events: message.events.slice(from, (from += b.events)) }));
+}
+
+/**
+ * A message travels as `<event count>|<accepted at>|<id>|<events as JSON>`, or, when it holds
+ * several requests, `<event count>|<accepted at>|<id>|<batch id>:<events>,...|<events as JSON>`:
+ * the header's fields are explicit, so the Lua scripts (which size claims in events and
+ * count attempts by id) and `acceptedAtOf` read them without decoding JSON; enqueue.lua
+ * writes the second form itself. Ids hold none of `|`, `:` and `,`; `accepted at` is empty when unknown.
  *
  * @example encodeMessage({ id: 'b1', at: 1764489600000, events }) // '3|1764489600000|b1|[...]'
  */
 export function encodeMessage(message: QueueMessage): string {
   if (message.id.length === 0 || message.id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${message.id}`);
-  return `${message.events.length}|${message.at ?? ''}|${message.id}|${JSON.stringify(message.events)}`;
+  const batches = message.batches;
+  for (const { id } of batches ?? []) {
+    if (!isBatchId(id)) throw new Error(`a batch id in a batch list must be non-empty without "|", ":" or ",": ${id}`);
+  }
+  const listed = batches !== undefined && (batches.length !== 1 || batches[0]!.id !== message.id);
+  const parts = listed ? `${batches.map((b) => `${b.id}:${b.events}`).join(',')}|` : '';
+  return `${message.events.length}|${message.at ?? ''}|${message.id}|${parts}${JSON.stringify(message.events)}`;
 }
 
 // Messages queued before the header had explicit fields: `<count>|{"id":...,"at":...,"events":[...]}`.
@@ -42,7 +67,7 @@ function looksLikeEvent(value: unknown): value is Event {
   );
 }
 
-type Fields = { id: unknown; at: unknown; events: unknown };
+type Fields = { id: unknown; at: unknown; events: unknown; batches?: BatchPart[] | string };
 
 /** The header's fields and the parsed events, or why they cannot be read. */
 function fieldsOf(raw: string, bar: number): Fields | string {
@@ -61,11 +86,27 @@ function fieldsOf(raw: string, bar: number): Fields | string {
   if (idEnd < 0) return 'no <count>|<at>|<id>| header';
   const at = raw.slice(bar + 1, atEnd);
   if (!/^\d*$/.test(at)) return 'accepted-at is not a number';
+  // A batch list (`<id>:<events>,...|`) or, at once, the events.
+  const listEnd = raw.indexOf('|', idEnd + 1);
+  const partsEnd = raw[idEnd + 1] !== '[' && listEnd > 0 && raw.slice(idEnd + 1, listEnd).includes(':') ? listEnd : idEnd;
   try {
-    return { id: raw.slice(atEnd + 1, idEnd), at: at === '' ? undefined : Number(at), events: JSON.parse(raw.slice(idEnd + 1)) };
+    const fields: Fields = { id: raw.slice(atEnd + 1, idEnd), at: at === '' ? undefined : Number(at), events: JSON.parse(raw.slice(partsEnd + 1)) };
+    if (partsEnd > idEnd) fields.batches = batchListOf(raw.slice(idEnd + 1, partsEnd));
+    return fields;
   } catch {
     return 'events are not valid JSON';
   }
+}
+
+/** `b1:3,b2:1` as batches, or what is wrong with it. */
+function batchListOf(text: string): BatchPart[] | string {
+  const batches: BatchPart[] = [];
+  for (const part of text.split(',')) {
+    const match = /^([^|:,]+):([1-9]\d{0,6})$/.exec(part);
+    if (!match) return `a batch in the batch list is not <id>:<events>: ${part.slice(0, 80)}`;
+    batches.push({ id: match[1]!, events: Number(match[2]) });
+  }
+  return batches;
 }
 
 /**
@@ -80,9 +121,13 @@ export function decodeMessage(raw: string): DecodedMessage {
   if (!Number.isSafeInteger(prefix)) return refuse('no event count prefix');
   const fields = fieldsOf(raw, bar);
   if (typeof fields === 'string') return refuse(fields);
-  const { id, at, events } = fields;
+  const { id, at, events, batches } = fields;
   if (!isText(id) || id.includes('|') || !Array.isArray(events)) return refuse('not a {id, events} message');
   if (events.length !== prefix) return refuse('event count does not match its prefix');
+  if (typeof batches === 'string') return refuse(batches, prefix);
+  if (batches && batches.reduce((sum, b) => sum + b.events, 0) !== prefix) return refuse('the batch list does not add up to the event count', prefix);
   if (!events.every(looksLikeEvent)) return refuse('an event lacks a required field', prefix);
-  return { ok: true, raw, message: typeof at === 'number' ? { id, at, events } : { id, events } };
+  const message: QueueMessage = typeof at === 'number' ? { id, at, events } : { id, events };
+  if (batches) message.batches = batches;
+  return { ok: true, raw, message };
 }

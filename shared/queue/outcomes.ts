@@ -20,7 +20,7 @@ import { duplicateClient, readyWithin, type RedisClient } from './redis.ts';
 
 export type EventStatus = 'stored' | 'duplicate';
 
-/** What became of each event of one committed queue message, in the message's order. */
+/** What became of each event of one committed request (a batch of a queue message), in the request's order. */
 export type MessageOutcome = { batchId: string; results: EventStatus[] };
 
 /** The batch processor's `onCommitted` hook. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { acceptedAtOf, decodeMessage, encodeMessage, isBatchId, type QueueMessage } from './message.ts';
 import { queueKeys, shardPrefix, type QueueKeys } from './queue-keys.ts';
 import type { RedisClient } from './redis.ts';
 
@@ -31,10 +31,12 @@ type Scripts = Record<keyof typeof SCRIPTS, ScriptCall>;
 
 /**
  * Messages claimed by one worker under one lease: a claim. Its id names the lease
- * and the processing list (`claim_id` in logs); each message's own id is the
- * `batch_id` ingest answered with.
+ * and the processing list (`claim_id` in logs); each message holds the events of one
+ * or more requests, each request's id the `batch_id` ingest answered with.
+ * `attempts[i]` is how many times `messages[i]` was claimed before without an
+ * acknowledgement, read as it was claimed.
  */
-export type Claim = { claimId: string; messages: string[] };
+export type Claim = { claimId: string; messages: string[]; attempts: number[] };
 
 /** A message that cannot be processed, as it is parked in the dead-letter list. */
 export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
@@ -45,13 +47,21 @@ export type DeadLetter = { raw: string; reason: string; attempts: number; events
  */
 export type ParkedLetter = DeadLetter & { id: string; claim_id: string; at: string; record: string; shard: number };
 
-/** An enqueue waiting to be sent with the others of its turn of the event loop. */
-type WaitingEnqueue = { raw: string; events: number; maxPending: number; resolve: (pending: number) => void; reject: (error: unknown) => void };
+/** A request's enqueue waiting to be sent with the others of its turn of the event loop. */
+type WaitingEnqueue = {
+  id: string; at: number | undefined; json: string; bytes: number; events: number; maxPending: number;
+  resolve: (pending: number) => void; reject: (error: unknown) => void;
+};
 
-// One enqueue call carries at most this many messages or this many bytes of them (one message may be
-// larger: it goes alone), so that a turn with many large requests does not hold Redis in one long script.
-const ENQUEUE_CALL_MESSAGES = 100;
-const ENQUEUE_CALL_BYTES = 1_048_576;
+// The requests of one turn become one queue message of at most this many requests, events and bytes
+// (one request may be larger: it goes alone). The bounds keep a message within what one request may
+// be anyway, and a turn with many large requests from holding Redis in one long script.
+const MESSAGE_REQUESTS = 100;
+const MESSAGE_EVENTS = 1_000;
+const MESSAGE_BYTES = 1_048_576;
+
+/** Whether a request may share its queue message: it has events, and an id a batch list can hold. */
+const joinable = (w: WaitingEnqueue) => w.events > 0 && isBatchId(w.id);
 
 /** How long a reaped claim is remembered for a late acknowledgement to take its attempt back. */
 const REAPED_MEMORY_MS = 24 * 3_600_000;
@@ -90,40 +100,45 @@ export class QueueShard {
   }
 
   /**
-   * Pushes a message unless the pending events would pass `maxPending`; the shard's pending
-   * events after the push (the queue's view of the shards keeps it), or 'full'.
+   * Queues a request's events unless they would take the shard's pending events past
+   * `maxPending`; the shard's pending events after them (the queue's view of the shards
+   * keeps it), or 'full'.
    *
-   * The enqueues of one turn of the event loop (concurrent requests) go to Redis as one script
-   * call, each message still admitted on its own and in order (lua/enqueue.lua). A call costs
-   * Redis and the client about the same for one message as for a few: under one-event requests
-   * that call was the largest single part of an enqueue.
+   * The requests of one turn of the event loop (concurrent requests) go to Redis as one
+   * script call and into the queue as one message (lua/enqueue.lua), each request still
+   * admitted on its own and in order, each keeping its id as its `batch_id`. Under
+   * one-event requests, a message, a claim entry, a processed id and an acknowledgement
+   * for each request were most of what storing them cost.
    */
-  async enqueue(message: QueueMessage, maxPending: number): Promise<{ pending: number } | 'full'> {
-    const raw = encodeMessage(message);
+  async enqueue(message: Omit<QueueMessage, 'batches'>, maxPending: number): Promise<{ pending: number } | 'full'> {
+    if (message.id.length === 0 || message.id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${message.id}`);
+    const json = JSON.stringify(message.events);
     const pending = await new Promise<number>((resolve, reject) => {
-      if (this.#turn.push({ raw, events: message.events.length, maxPending, resolve, reject }) === 1) {
-        setImmediate(() => void this.#sendTurn());
-      }
+      const waiting = { id: message.id, at: message.at, json, bytes: Buffer.byteLength(json), events: message.events.length, maxPending, resolve, reject };
+      if (this.#turn.push(waiting) === 1) setImmediate(() => void this.#sendTurn());
     });
     return pending === -1 ? 'full' : { pending };
   }
 
-  /** Sends the turn's enqueues in calls of at most ENQUEUE_CALL_MESSAGES messages and ENQUEUE_CALL_BYTES. */
+  /** Sends the turn's requests, in order, as messages within MESSAGE_REQUESTS, MESSAGE_EVENTS and MESSAGE_BYTES. */
   async #sendTurn(): Promise<void> {
     const turn = this.#turn;
     this.#turn = [];
-    let call: WaitingEnqueue[] = [];
-    let bytes = 0;
     const calls: Promise<void>[] = [];
+    let call: WaitingEnqueue[] = [];
+    let events = 0;
+    let bytes = 0;
     for (const waiting of turn) {
-      const size = Buffer.byteLength(waiting.raw);
-      if (call.length > 0 && (call.length === ENQUEUE_CALL_MESSAGES || bytes + size > ENQUEUE_CALL_BYTES)) {
+      const fits = call.length < MESSAGE_REQUESTS && events + waiting.events <= MESSAGE_EVENTS && bytes + waiting.bytes <= MESSAGE_BYTES;
+      if (call.length > 0 && !(fits && joinable(waiting) && joinable(call[0]!))) {
         calls.push(this.#sendCall(call));
         call = [];
+        events = 0;
         bytes = 0;
       }
       call.push(waiting);
-      bytes += size;
+      events += waiting.events;
+      bytes += waiting.bytes;
     }
     calls.push(this.#sendCall(call));
     await Promise.all(calls);
@@ -132,10 +147,10 @@ export class QueueShard {
   async #sendCall(call: WaitingEnqueue[]): Promise<void> {
     try {
       const results = await this.#scripts.aggEnqueue(
-        this.keys.queue, this.keys.counters, ...call.flatMap((w) => [w.raw, w.events, w.maxPending]),
+        this.keys.queue, this.keys.counters, call[0]!.at ?? '', ...call.flatMap((w) => [w.id, w.events, w.maxPending, w.json]),
       );
       if (!Array.isArray(results) || results.length !== call.length || !results.every(Number.isInteger)) {
-        throw new Error(`enqueue.lua answered ${JSON.stringify(results)} for ${call.length} messages`);
+        throw new Error(`enqueue.lua answered ${JSON.stringify(results)} for ${call.length} requests`);
       }
       call.forEach((w, i) => w.resolve(results[i] as number));
     } catch (error) {
@@ -154,20 +169,23 @@ export class QueueShard {
     const pending = (await this.#scripts.aggEnqueueClaimed(
       this.keys.processing(claimId), this.keys.leases, this.keys.counters, raw, message.events.length, leaseMs, claimId, maxPending,
     )) as number;
-    return pending === -1 ? 'full' : { claim: { claimId, messages: [raw] }, pending };
+    return pending === -1 ? 'full' : { claim: { claimId, messages: [raw], attempts: [0] }, pending };
   }
 
   /**
    * Claims the oldest messages, up to either limit, under one lease; null when the
-   * queue is empty. A message with attempts is claimed alone.
+   * queue is empty. A message with attempts is claimed alone, so only a claim's first
+   * message can have any: the script answers its count with the messages.
    */
   async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
     const claimId = this.#claimTag + randomUUID();
-    const messages = (await this.#scripts.aggClaim(
+    const reply = (await this.#scripts.aggClaim(
       this.keys.queue, this.keys.processing(claimId), this.keys.leases, this.keys.attempts,
       options.maxMessages, options.maxEvents, options.leaseMs, claimId,
-    )) as string[];
-    return messages.length === 0 ? null : { claimId, messages };
+    )) as [] | [number, string[]];
+    if (reply.length === 0) return null;
+    const [first, messages] = reply;
+    return { claimId, messages, attempts: messages.map((_, i) => (i === 0 ? first : 0)) };
   }
 
   /** Renews a lease; false when the claim was already taken back. */

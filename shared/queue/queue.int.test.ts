@@ -4,7 +4,7 @@ import { startPrivateRedis } from '../../dev/private-redis.ts';
 import { testRedis } from '../../dev/services.ts';
 import { waitFor } from '../../dev/wait.ts';
 import { event } from '../../dev/harness.ts';
-import { acceptedAtOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
+import { acceptedAtOf, batchesOf, decodeMessage, encodeMessage, type QueueMessage } from './message.ts';
 import { EventQueue } from './queue.ts';
 
 const r = testRedis('queue');
@@ -60,19 +60,41 @@ describe('enqueue, several in one turn of the event loop', () => {
     }
   }
 
-  it('go as one script call, each message admitted on its own and in order, as if sent one by one', async () => {
+  it('go as one script call and one message, each request admitted on its own and in order, as if sent one by one', async () => {
     await withPrivateRedis(async (redis, scriptCalls) => {
       const turn = new EventQueue(redis, 'turn');
       await turn.enqueue(message('warm-up', 0), 10); // loads the script
       await redis.config('RESETSTAT');
       const sizes = { a: 3, b: 5, c: 4, d: 1, e: 2 }; // against a limit of 10: c and e would pass it
-      const outcomes = await Promise.all(Object.entries(sizes).map(([id, events]) => turn.enqueue(message(id, events), 10)));
+      const sent = Object.entries(sizes).map(([id, events]) => message(id, events));
+      const outcomes = await Promise.all(sent.map((m) => turn.enqueue({ ...m, at: 1_764_489_600_000 }, 10)));
       expect(outcomes).toEqual(['queued', 'queued', 'full', 'queued', 'full']);
       expect(await scriptCalls()).toBe(1);
       expect(await turn.counters()).toEqual({ received: 9, pending: 9, deadLettered: 0 });
       const claim = await turn.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 });
-      expect(claim && idsOf(claim.messages)).toEqual(['warm-up', 'a', 'b', 'd']);
+      expect(claim && idsOf(claim.messages)).toEqual(['warm-up', 'a']);
+      // The accepted requests, in order, in one message named after the first, each its own batch.
+      const joined = decodeMessage(claim!.messages[1]!);
+      const [a, b, , d] = sent as [QueueMessage, QueueMessage, QueueMessage, QueueMessage];
+      expect(joined).toMatchObject({ ok: true, message: { id: 'a', at: 1_764_489_600_000, events: [...a.events, ...b.events, ...d.events] } });
+      expect(joined.ok && batchesOf(joined.message)).toEqual([a, b, d].map(({ id, events }) => ({ id, events })));
+      expect(claim!.messages[1]!.startsWith('9|1764489600000|a|a:3,b:5,d:1|[{')).toBe(true);
     });
+  });
+
+  it('share a message only within 1,000 events, and one with ids a batch list cannot hold goes alone', async () => {
+    const sizes = [600, 300, 200, 1_200, 1, 1];
+    const ids = ['p', 'q', 'r', 's', 'odd:id', 'u'];
+    const outcomes = await Promise.all(ids.map((id, i) => queue.enqueue(message(id, sizes[i]), 100_000)));
+    expect(new Set(outcomes)).toEqual(new Set(['queued']));
+    const claim = await queue.claim({ maxMessages: 10, maxEvents: 100_000, leaseMs: 10_000 });
+    const batches = claim!.messages.map((raw) => {
+      const decoded = decodeMessage(raw);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return batchesOf(decoded.message).map((b) => `${b.id}:${b.events.length}`);
+    });
+    expect(batches).toEqual([['p:600', 'q:300'], ['r:200'], ['s:1200'], ['odd:id:1'], ['u:1']]);
+    expect(await queue.counters()).toEqual({ received: 2_302, pending: 2_302, deadLettered: 0 });
   });
 
   it('go in calls of at most 100 messages', async () => {
@@ -123,6 +145,16 @@ describe('claim', () => {
     expect(first && idsOf(first.messages)).toEqual(['big']);
     const second = await queue.claim({ maxMessages: 10, maxEvents: 20, leaseMs: 10_000 });
     expect(second && idsOf(second.messages)).toEqual(['small']);
+  });
+
+  it('answers the attempts of what it claims: a message with attempts comes alone, with its count', async () => {
+    for (const id of ['m1', 'm2', 'm3']) await queue.enqueue(message(id), 100);
+    await r.redis.hset(queue.keys.attempts, 'm2', '2');
+    const take = () => queue.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 });
+    expect(await take()).toMatchObject({ attempts: [0] }); // m1, stopped before the retried m2
+    expect(await take()).toMatchObject({ attempts: [2] });
+    const last = await take();
+    expect(last && { ids: idsOf(last.messages), attempts: last.attempts }).toEqual({ ids: ['m3'], attempts: [0] });
   });
 
   it('never gives one message to two concurrent claimers', async () => {
@@ -275,6 +307,20 @@ describe('messages', () => {
     expect(() => encodeMessage({ ...m, id: 'a|b' })).toThrow(/without "\|"/);
   });
 
+  it('round-trip with a batch list: the requests a message holds, each its id and its events in order', () => {
+    const [a, b] = [message('a', 2), message('b', 1)];
+    const joined: QueueMessage = { id: 'a', at: 1_764_489_600_000, events: [...a.events, ...b.events], batches: [{ id: 'a', events: 2 }, { id: 'b', events: 1 }] };
+    const raw = encodeMessage(joined);
+    expect(raw.startsWith('3|1764489600000|a|a:2,b:1|[')).toBe(true);
+    const decoded = decodeMessage(raw);
+    expect(decoded).toEqual({ ok: true, raw, message: joined });
+    expect(decoded.ok && batchesOf(decoded.message)).toEqual([{ id: 'a', events: a.events }, { id: 'b', events: b.events }]);
+    expect(batchesOf(a)).toEqual([{ id: 'a', events: a.events }]);
+    // A replayed message has an id of its own; its requests keep theirs.
+    expect(decodeMessage(encodeMessage({ ...joined, id: 'new' }))).toMatchObject({ ok: true, message: { id: 'new', batches: joined.batches } });
+    expect(() => encodeMessage({ ...joined, batches: [{ id: 'a,b', events: 3 }] })).toThrow(/batch id/);
+  });
+
   it('still reads a message queued before the header had explicit fields', () => {
     const events = message('x', 1).events;
     const legacy = `1|${JSON.stringify({ id: 'old', at: 1_764_489_600_000, events })}`;
@@ -294,6 +340,9 @@ describe('messages', () => {
     ['1|{"events":[],"id":"x"}', 'not a {id, events} message', 0],
     ['2|{"id":"x","events":[]}', 'event count does not match its prefix', 0],
     ['1|{"id":"x","events":[{"topic":"t"}]}', 'an event lacks a required field', 1],
+    ['2||x|x:1,y:2|[{"topic":"t"},{"topic":"t"}]', 'the batch list does not add up to the event count', 2],
+    ['2||x|x:1,y:0|[{"topic":"t"},{"topic":"t"}]', 'a batch in the batch list is not <id>:<events>: y:0', 2],
+    ['1||x|x:1|not json', 'events are not valid JSON', 0],
   ])('refuses %j: %s', (raw, reason, count) => {
     expect(decodeMessage(raw)).toEqual({ ok: false, raw, reason, count });
   });

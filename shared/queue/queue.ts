@@ -62,10 +62,11 @@ export class EventQueue {
   }
 
   /**
-   * Pushes a message unless the pending events of all shards would pass `maxPending`: its own
-   * shard's exactly, the others' as this process saw them at most OTHERS_MAX_AGE_MS ago.
+   * Queues a request's events, its id being its `batch_id`, unless the pending events of all shards
+   * would pass `maxPending`: its own shard's exactly, the others' as this process saw them at most
+   * OTHERS_MAX_AGE_MS ago. The requests of one turn that go to one shard share a queue message (QueueShard.enqueue).
    */
-  async enqueue(message: QueueMessage, maxPending: number): Promise<'queued' | 'full'> {
+  async enqueue(message: Omit<QueueMessage, 'batches'>, maxPending: number): Promise<'queued' | 'full'> {
     const shard = this.shardFor(message.id);
     const result = await shard.enqueue(message, await this.#allowance(shard, maxPending));
     if (result === 'full') return 'full';

@@ -11,11 +11,12 @@
 -- KEYS[4] attempts hash
 -- ARGV[1] max messages, ARGV[2] max events (at least one message is taken),
 -- ARGV[3] lease ms, ARGV[4] claim id
--- Returns the claimed messages, oldest first (empty when the queue is empty).
+-- Returns the attempts of the first claimed message (the only one that can have any) and the
+-- claimed messages, oldest first, as {attempts, {messages}}; empty when the queue is empty.
 local maxMessages = whole(ARGV[1], 'max messages')
 local maxEvents = whole(ARGV[2], 'max events')
 local leaseMs = whole(ARGV[3], 'lease ms')
-local claimed, events, read, window = {}, 0, 0, 8
+local claimed, events, read, window, attempts = {}, 0, 0, 8, 0
 while true do
   local items = redis.call('LRANGE', KEYS[1], -(read + window), -(read + 1))
   local full = false
@@ -30,6 +31,7 @@ while true do
     claimed[#claimed + 1] = items[i]
     events = events + count
     if retried then
+      attempts = tonumber(redis.call('HGET', KEYS[4], id)) or 0
       full = true
       break
     end
@@ -47,4 +49,4 @@ redis.call('LTRIM', KEYS[1], 0, -#claimed - 1)
 redis.call('RPUSH', KEYS[2], unpack(claimed))
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[3], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + leaseMs, ARGV[4])
-return claimed
+return {attempts, claimed}
