@@ -6,7 +6,7 @@ import { withCpuSplit } from '../probes/cpu-split.ts';
 export type RedisCeiling = {
   /** Raw LPUSH, `perCall` values a call, several calls in flight: what Redis itself takes. */
   lpushValuesPerSecond: number;
-  /** The ingest path's enqueue (encode + Lua script), one message a call, as concurrent requests call it (a turn's calls share a script call). */
+  /** The ingest path's enqueue (encode + Lua script), one request a call, as concurrent requests call it (a turn's requests share a script call and a queue message). */
   enqueueCallsPerSecond: number;
   /** The same with ioredis auto-pipelining: calls made in one tick leave in one write. */
   enqueueAutoPipelinedCallsPerSecond: number;
@@ -32,8 +32,9 @@ async function timed(work: () => Promise<unknown>): Promise<{ seconds: number; c
 
 /**
  * Pushes the run's own messages under a scratch prefix, deleted afterwards:
- * raw LPUSH, then the product's enqueue as ingest calls it (one message a
- * request, `inFlight` × 4 requests at once), with and without auto-pipelining.
+ * raw LPUSH, then the product's enqueue as ingest calls it (one call a
+ * request, `inFlight` × 4 requests at once, those of a turn joined into one
+ * message), with and without auto-pipelining.
  */
 export async function measureRedis(url: string, prefix: string, messages: readonly QueueMessage[], options: { perCall: number; inFlight: number }): Promise<RedisCeiling> {
   const plain = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -8,7 +8,8 @@ export type PollerPoint = { pollers: number; events: number; seconds: number; ev
 /**
  * For each poller count: starts a process function with that many claim loops
  * (WORKERS), queues the phase's events straight into Redis as ingest would
- * (`batch`-event messages), and times the drain from the first push to the
+ * (`batch`-event requests, all at once: those of a turn share a queue message,
+ * up to 1,000 events), and times the drain from the first push to the
  * last acknowledgement. Pushing takes a few milliseconds against seconds of
  * draining, so the time is the workers'.
  */

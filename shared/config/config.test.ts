@@ -88,6 +88,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_READ_URL: 'mysql://replica/db' }, none)).toThrow(/DATABASE_READ_URL: must be a postgres: or postgresql: URL/);
   });
 
+  it('lets up to QUEUE_MESSAGE_MAX_REQUESTS requests of a turn share a queue message, 100 unless set, 1 to 1,000', () => {
+    expect(loadConfig({}, none).queueMessageMaxRequests).toBe(100);
+    expect(loadConfig({ QUEUE_MESSAGE_MAX_REQUESTS: '1' }, none).queueMessageMaxRequests).toBe(1);
+    expect(() => loadConfig({ QUEUE_MESSAGE_MAX_REQUESTS: '0' }, none)).toThrow(/QUEUE_MESSAGE_MAX_REQUESTS: must be at least 1/);
+    expect(() => loadConfig({ QUEUE_MESSAGE_MAX_REQUESTS: '1001' }, none)).toThrow(/QUEUE_MESSAGE_MAX_REQUESTS/);
+  });
+
   it('writes QUEUE_SHARDS shards and reads as many, or QUEUE_SHARDS_DRAIN when that is more', () => {
     expect(loadConfig({}, none)).toMatchObject({ queueShards: 1, queueShardsRead: 1 });
     expect(loadConfig({ QUEUE_SHARDS: '3' }, none)).toMatchObject({ queueShards: 3, queueShardsRead: 3 });

@@ -83,6 +83,9 @@ const EnvSchema = v.object({
   QUEUE_SHARDS: int(1, 1, 256),
   // Shards read (claimed, reaped, counted) though no longer written: the old QUEUE_SHARDS after lowering it.
   QUEUE_SHARDS_DRAIN: int(0, 0, 256),
+  // How many requests accepted in one turn may share a queue message; 1 writes one message a request,
+  // which a process older than this setting can read (roll process first, or keep 1 until it is rolled).
+  QUEUE_MESSAGE_MAX_REQUESTS: int(100, 1, 1_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
   // A request (headers and body) that takes longer is cut off: a slow client cannot hold a connection.
   REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
@@ -108,6 +111,8 @@ export type Config = Readonly<{
   queueShards: number;
   /** How many shards are read: QUEUE_SHARDS, or more while shards from a higher QUEUE_SHARDS still count. */
   queueShardsRead: number;
+  /** How many requests accepted in one turn may share a queue message. */
+  queueMessageMaxRequests: number;
   logLevel: v.InferOutput<typeof EnvSchema>['LOG_LEVEL'];
   limits: Readonly<{
     maxBodyBytes: number;
@@ -235,6 +240,7 @@ export function loadConfig(
     queuePrefix: e.QUEUE_PREFIX,
     queueShards: e.QUEUE_SHARDS,
     queueShardsRead: Math.max(e.QUEUE_SHARDS, e.QUEUE_SHARDS_DRAIN),
+    queueMessageMaxRequests: e.QUEUE_MESSAGE_MAX_REQUESTS,
     logLevel: e.LOG_LEVEL,
     limits: Object.freeze({
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -11,8 +11,8 @@ export type BatchPart = { id: string; events: number };
  */
 export type QueueMessage = { id: string; at?: number; events: Event[]; batches?: BatchPart[] };
 
-/** Whether an id can stand in a batch list (`<id>:<events>,...`). */
-export const isBatchId = (id: string) => /^[^|:,]+$/.test(id);
+/** Whether an id can stand in a batch list (`<id>:<events>,...`): a leading `[` would read as the events. */
+export const isBatchId = (id: string) => /^[^|:,[][^|:,]*$/.test(id);
 
 /** A message's requests, each its `batch_id` and its events: those its batch list names, else one, the message itself. */
 export function batchesOf(message: QueueMessage): Array<{ id: string; events: Event[] }> {
@@ -26,7 +26,8 @@ export function batchesOf(message: QueueMessage): Array<{ id: string; events: Ev
  * several requests, `<event count>|<accepted at>|<id>|<batch id>:<events>,...|<events as JSON>`:
  * the header's fields are explicit, so the Lua scripts (which size claims in events and
  * count attempts by id) and `acceptedAtOf` read them without decoding JSON; enqueue.lua
- * writes the second form itself. Ids hold none of `|`, `:` and `,`; `accepted at` is empty when unknown.
+ * writes the second form itself. A message id holds no `|`; a batch id in a list none of `|`, `:` and `,`, and
+ * does not start with `[`; `accepted at` is empty when unknown.
  *
  * @example encodeMessage({ id: 'b1', at: 1764489600000, events }) // '3|1764489600000|b1|[...]'
  */
@@ -34,7 +35,7 @@ export function encodeMessage(message: QueueMessage): string {
   if (message.id.length === 0 || message.id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${message.id}`);
   const batches = message.batches;
   for (const { id } of batches ?? []) {
-    if (!isBatchId(id)) throw new Error(`a batch id in a batch list must be non-empty without "|", ":" or ",": ${id}`);
+    if (!isBatchId(id)) throw new Error(`a batch id in a batch list must be non-empty without "|", ":" or ",", not starting with "[": ${id}`);
   }
   const listed = batches !== undefined && (batches.length !== 1 || batches[0]!.id !== message.id);
   const parts = listed ? `${batches.map((b) => `${b.id}:${b.events}`).join(',')}|` : '';

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { acceptedAtOf, decodeMessage, encodeMessage, isBatchId, type QueueMessage } from './message.ts';
+import type { Event } from '../event/event.schema.ts';
+import { acceptedAtOf, batchesOf, decodeMessage, encodeMessage, isBatchId, type QueueMessage } from './message.ts';
 import { queueKeys, shardPrefix, type QueueKeys } from './queue-keys.ts';
 import type { RedisClient } from './redis.ts';
 
@@ -53,20 +54,31 @@ type WaitingEnqueue = {
   resolve: (pending: number) => void; reject: (error: unknown) => void;
 };
 
-// The requests of one turn become one queue message of at most this many requests, events and bytes
-// (one request may be larger: it goes alone). The bounds keep a message within what one request may
-// be anyway, and a turn with many large requests from holding Redis in one long script.
-const MESSAGE_REQUESTS = 100;
+// The requests of one turn become one queue message of at most QUEUE_MESSAGE_MAX_REQUESTS requests
+// and this many events and bytes (one request may be larger: it goes alone). The bounds keep a message
+// within what one request may be anyway, and a turn with many large requests from holding Redis in
+// one long script.
 const MESSAGE_EVENTS = 1_000;
 const MESSAGE_BYTES = 1_048_576;
 
 /** Whether a request may share its queue message: it has events, and an id a batch list can hold. */
 const joinable = (w: WaitingEnqueue) => w.events > 0 && isBatchId(w.id);
 
+// With QUEUE_MESSAGE_MAX_REQUESTS=1 each request is its own message, and a call carries at most this many.
+const CALL_REQUESTS = 100;
+
 /** How long a reaped claim is remembered for a late acknowledgement to take its attempt back. */
 const REAPED_MEMORY_MS = 24 * 3_600_000;
 
 export type QueueCounters = { received: number; pending: number; deadLettered: number };
+
+/** A request of a dead letter as a message of its own under a new id, its batch id kept when a batch list can hold it. */
+function requeued(batch: { id: string; events: Event[] }, at: number | undefined): QueueMessage {
+  const message: QueueMessage = { id: randomUUID(), events: batch.events };
+  if (at !== undefined) message.at = at;
+  if (batch.events.length > 0 && isBatchId(batch.id)) message.batches = [{ id: batch.id, events: batch.events.length }];
+  return message;
+}
 
 /** The shard a claim id names: shard i > 0 starts its claim ids with `i.` (shard 0's are bare, as before shards). */
 export const shardOfClaim = (claimId: string) => Number(/^(\d+)\./.exec(claimId)?.[1] ?? 0);
@@ -90,7 +102,7 @@ export class QueueShard {
   /** Enqueues waiting for the end of this turn of the event loop (see enqueue). */
   #turn: WaitingEnqueue[] = [];
 
-  constructor(readonly redis: RedisClient, prefix: string, readonly index = 0) {
+  constructor(readonly redis: RedisClient, prefix: string, readonly index = 0, readonly messageMaxRequests = 100) {
     this.keys = queueKeys(shardPrefix(prefix, index));
     this.#claimTag = index === 0 ? '' : `${index}.`;
     for (const [name, definition] of Object.entries(SCRIPTS)) {
@@ -120,7 +132,7 @@ export class QueueShard {
     return pending === -1 ? 'full' : { pending };
   }
 
-  /** Sends the turn's requests, in order, as messages within MESSAGE_REQUESTS, MESSAGE_EVENTS and MESSAGE_BYTES. */
+  /** Sends the turn's requests, in order, as messages within `messageMaxRequests`, MESSAGE_EVENTS and MESSAGE_BYTES. */
   async #sendTurn(): Promise<void> {
     const turn = this.#turn;
     this.#turn = [];
@@ -128,10 +140,10 @@ export class QueueShard {
     let call: WaitingEnqueue[] = [];
     let events = 0;
     let bytes = 0;
+    const join = this.messageMaxRequests > 1;
     for (const waiting of turn) {
-      const fits = call.length < MESSAGE_REQUESTS && events + waiting.events <= MESSAGE_EVENTS && bytes + waiting.bytes <= MESSAGE_BYTES;
-      if (call.length > 0 && !(fits && joinable(waiting) && joinable(call[0]!))) {
-        calls.push(this.#sendCall(call));
+      if (call.length > 0 && !this.#takes(call, { events, bytes }, waiting)) {
+        calls.push(this.#sendCall(call, join));
         call = [];
         events = 0;
         bytes = 0;
@@ -140,14 +152,21 @@ export class QueueShard {
       events += waiting.events;
       bytes += waiting.bytes;
     }
-    calls.push(this.#sendCall(call));
+    calls.push(this.#sendCall(call, join));
     await Promise.all(calls);
   }
 
-  async #sendCall(call: WaitingEnqueue[]): Promise<void> {
+  /** Whether a call (holding `sum`) takes one more request: joined into its message, or apart. */
+  #takes(call: WaitingEnqueue[], sum: { events: number; bytes: number }, next: WaitingEnqueue): boolean {
+    if (sum.bytes + next.bytes > MESSAGE_BYTES) return false;
+    if (this.messageMaxRequests === 1) return call.length < CALL_REQUESTS;
+    return call.length < this.messageMaxRequests && sum.events + next.events <= MESSAGE_EVENTS && joinable(next) && joinable(call[0]!);
+  }
+
+  async #sendCall(call: WaitingEnqueue[], join: boolean): Promise<void> {
     try {
       const results = await this.#scripts.aggEnqueue(
-        this.keys.queue, this.keys.counters, call[0]!.at ?? '', ...call.flatMap((w) => [w.id, w.events, w.maxPending, w.json]),
+        this.keys.queue, this.keys.counters, call[0]!.at ?? '', join ? 'join' : 'apart', ...call.flatMap((w) => [w.id, w.events, w.maxPending, w.json]),
       );
       if (!Array.isArray(results) || results.length !== call.length || !results.every(Number.isInteger)) {
         throw new Error(`enqueue.lua answered ${JSON.stringify(results)} for ${call.length} requests`);
@@ -246,16 +265,17 @@ export class QueueShard {
   }
 
   /**
-   * Puts a dead letter back in the queue; false when it was no longer parked.
-   * It goes back under a new id: its old id may be recorded in PostgreSQL as
-   * parked, and under that id it would be taken for committed and skipped.
+   * Puts a dead letter back in the queue; false when it was no longer parked. Each request
+   * the letter holds goes back as a message of its own, keeping its `batch_id`: when one of
+   * them is what the store refuses, it comes back parked alone and the others are stored.
+   * Each goes under a new message id: the old one may be recorded in PostgreSQL as parked,
+   * and under it the message would be taken for committed and skipped.
    */
   async replay(letter: ParkedLetter): Promise<boolean> {
     const decoded = decodeMessage(letter.raw);
-    const raw = decoded.ok ? encodeMessage({ ...decoded.message, id: randomUUID() }) : letter.raw;
-    const oldId = decoded.ok ? decoded.message.id : '';
+    const raws = decoded.ok ? batchesOf(decoded.message).map((batch) => encodeMessage(requeued(batch, decoded.message.at))) : [letter.raw];
     const result = await this.#scripts.aggReplay(
-      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, raw, letter.events, oldId,
+      this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, letter.events, decoded.ok ? decoded.message.id : '', ...raws,
     );
     return result === 1;
   }

@@ -82,9 +82,9 @@ describe('enqueue, several in one turn of the event loop', () => {
     });
   });
 
-  it('share a message only within 1,000 events, and one with ids a batch list cannot hold goes alone', async () => {
+  it('share a message only within 1,000 events, and one with an id a batch list cannot hold goes alone', async () => {
     const sizes = [600, 300, 200, 1_200, 1, 1];
-    const ids = ['p', 'q', 'r', 's', 'odd:id', 'u'];
+    const ids = ['p', 'q', 'r', 's', 'odd:id', '[u'];
     const outcomes = await Promise.all(ids.map((id, i) => queue.enqueue(message(id, sizes[i]), 100_000)));
     expect(new Set(outcomes)).toEqual(new Set(['queued']));
     const claim = await queue.claim({ maxMessages: 10, maxEvents: 100_000, leaseMs: 10_000 });
@@ -93,11 +93,23 @@ describe('enqueue, several in one turn of the event loop', () => {
       if (!decoded.ok) throw new Error(decoded.reason);
       return batchesOf(decoded.message).map((b) => `${b.id}:${b.events.length}`);
     });
-    expect(batches).toEqual([['p:600', 'q:300'], ['r:200'], ['s:1200'], ['odd:id:1'], ['u:1']]);
+    expect(batches).toEqual([['p:600', 'q:300'], ['r:200'], ['s:1200'], ['odd:id:1'], ['[u:1']]);
     expect(await queue.counters()).toEqual({ received: 2_302, pending: 2_302, deadLettered: 0 });
   });
 
-  it('go in calls of at most 100 messages', async () => {
+  it('go as one call but a message each with QUEUE_MESSAGE_MAX_REQUESTS=1, as a process older than joining reads them', async () => {
+    await withPrivateRedis(async (redis, scriptCalls) => {
+      const apart = new EventQueue(redis, 'apart', { messageMaxRequests: 1 });
+      await apart.enqueue(message('warm-up', 0), 10);
+      await redis.config('RESETSTAT');
+      expect(await Promise.all(['a', 'b', 'c'].map((id) => apart.enqueue({ ...message(id, 2), at: 1_764_489_600_000 }, 100)))).toEqual(['queued', 'queued', 'queued']);
+      expect(await scriptCalls()).toBe(1);
+      const claim = await apart.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 });
+      expect(claim!.messages.slice(1)).toEqual(['a', 'b', 'c'].map((id) => encodeMessage({ ...message(id, 2), at: 1_764_489_600_000 })));
+    });
+  });
+
+  it('go in calls of at most 100 requests', async () => {
     await withPrivateRedis(async (redis, scriptCalls) => {
       const turn = new EventQueue(redis, 'turn');
       await turn.enqueue(message('warm-up', 0), 10);

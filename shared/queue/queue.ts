@@ -11,6 +11,9 @@ export type { Claim, DeadLetter, ParkedLetter, QueueCounters } from './queue-sha
 /** How many shards are written, and how many read (more while shards of a higher count still hold data). */
 export type ShardCounts = { shards: number; readShards?: number };
 
+/** How the shards are laid out, and how many requests of a turn may share a queue message. */
+export type QueueOptions = ShardCounts & { messageMaxRequests?: number };
+
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /**
@@ -44,9 +47,9 @@ export class EventQueue {
   /** The shard the next claim tries first, so that no shard starves behind a busy one. */
   #nextClaim = 0;
 
-  constructor(readonly redis: RedisClient, readonly prefix: string, { shards = 1, readShards = shards }: Partial<ShardCounts> = {}) {
+  constructor(readonly redis: RedisClient, readonly prefix: string, { shards = 1, readShards = shards, messageMaxRequests }: Partial<QueueOptions> = {}) {
     this.#written = shards;
-    this.shards = Array.from({ length: Math.max(shards, readShards) }, (_, i) => new QueueShard(redis, prefix, i));
+    this.shards = Array.from({ length: Math.max(shards, readShards) }, (_, i) => new QueueShard(redis, prefix, i, messageMaxRequests));
     this.#pending = this.shards.length === 1 ? null : new PendingView(this.shards, OTHERS_MAX_AGE_MS);
   }
 
@@ -176,7 +179,9 @@ export class EventQueue {
   }
 }
 
-/** The queue as the config describes it (QUEUE_PREFIX, QUEUE_SHARDS, QUEUE_SHARDS_DRAIN). */
-export function queueFromConfig(redis: RedisClient, config: Pick<Config, 'queuePrefix' | 'queueShards' | 'queueShardsRead'>): EventQueue {
-  return new EventQueue(redis, config.queuePrefix, { shards: config.queueShards, readShards: config.queueShardsRead });
+/** The queue as the config describes it (QUEUE_PREFIX, QUEUE_SHARDS, QUEUE_SHARDS_DRAIN, QUEUE_MESSAGE_MAX_REQUESTS). */
+export function queueFromConfig(redis: RedisClient, config: Pick<Config, 'queuePrefix' | 'queueShards' | 'queueShardsRead' | 'queueMessageMaxRequests'>): EventQueue {
+  return new EventQueue(redis, config.queuePrefix, {
+    shards: config.queueShards, readShards: config.queueShardsRead, messageMaxRequests: config.queueMessageMaxRequests,
+  });
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewOf } from '../../shared/queue/dead-letter-view.ts';
 import { encodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
 import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 import { expectDrainedAndExact } from '../support/invariant.ts';
@@ -74,6 +75,40 @@ describe('poison', () => {
   it('the tool refuses an id that does not exist, and says when there are no dead letters', async () => {
     await expect(dlq('replay', '7')).rejects.toMatchObject({ stderr: expect.stringContaining('no dead letter with id 7') });
     expect((await dlq('list')).stdout).toBe('0 dead letters; dead_lettered = 1 events\n');
+  });
+});
+
+describe('a request the store refuses, in a message with others of its turn', () => {
+  let joined: Harness;
+  let joinedPoller: ReturnType<Harness['startPoller']> | undefined;
+  beforeAll(async () => {
+    joined = await createHarness('poison-joined');
+  });
+  afterAll(async () => {
+    await joinedPoller?.stop();
+    await joined.cleanup();
+  });
+
+  it('parks the message with all its requests; a replay brings each back alone, and only the culprit is parked again', async () => {
+    const requests = [
+      { id: 'joined-a', events: [ev('ja-1'), ev('ja-2')] },
+      { id: 'joined-bad', events: [ev('jbad', { timestamp: '2026-02-30T10:00:00Z' })] },
+      { id: 'joined-c', events: [ev('jc-1')] },
+    ];
+    // Enqueued in one turn: one message.
+    expect(await Promise.all(requests.map((r) => joined.queue.enqueue(r, 1e6)))).toEqual(['queued', 'queued', 'queued']);
+    joinedPoller = joined.startPoller(1);
+    let s = await expectDrainedAndExact(joined.queue, joined.db);
+    expect(s).toMatchObject({ received: 4, unique: 0, dead: 4 });
+    const [letter, ...none] = await joined.queue.deadLetters();
+    expect(none).toEqual([]);
+    expect(viewOf(letter!)).toMatchObject({ batch_id: 'joined-a', batch_ids: ['joined-a', 'joined-bad', 'joined-c'], events: 4 });
+
+    expect(await joined.queue.replay(letter!)).toBe(true);
+    s = await expectDrainedAndExact(joined.queue, joined.db);
+    expect(s).toMatchObject({ received: 4, unique: 3, dead: 1 });
+    const letters = (await joined.queue.deadLetters()).map(viewOf);
+    expect(letters).toEqual([expect.objectContaining({ batch_id: 'joined-bad', batch_ids: ['joined-bad'], events: 1, reason: expect.stringMatching(/^refused by PostgreSQL: 22008/) })]);
   });
 });
 

@@ -9,51 +9,58 @@
 -- `received` can never disagree with what the queue was given. Ingest sends the
 -- requests of one turn of its event loop together (queue-shard.ts).
 -- KEYS[1] queue list, KEYS[2] counters hash
--- ARGV[1] accepted at (ms since epoch, or empty), then in fours, one for each request:
--- its batch id, its event count, its max pending, its events as a JSON array.
--- With several requests, each has events and an id without | : or , (queue-shard.ts sees to it).
+-- ARGV[1] accepted at (ms since epoch, or empty), ARGV[2] 'join' (the accepted requests
+-- share one message) or 'apart' (one message each, as before QUEUE_MESSAGE_MAX_REQUESTS),
+-- then in fours, one for each request: its batch id, its event count, its max pending,
+-- its events as a JSON array. To join, each request has events and an id that a batch
+-- list can hold: none of | : , and no leading [ (queue-shard.ts sees to it).
 -- Returns, for each request in order, the pending count after it, or -1 when it was refused.
-local n = (#ARGV - 1) / 4
+local n = (#ARGV - 2) / 4
 if n < 1 or n ~= math.floor(n) then
-  error('ERR enqueue takes the accepted-at and one or more fours of batch id, event count, max pending, events; got ' .. #ARGV .. ' arguments')
+  error('ERR enqueue takes the accepted-at, join or apart, and one or more fours of batch id, event count, max pending, events; got ' .. #ARGV .. ' arguments')
 end
-local at = ARGV[1]
+local at, join = ARGV[1], ARGV[2] == 'join'
 if not string.match(at, '^%d*$') then
   error('ERR accepted-at must be digits or empty, got ' .. at)
 end
+if not join and ARGV[2] ~= 'apart' then
+  error('ERR the second argument must be join or apart, got ' .. ARGV[2])
+end
 local counts, limits = {}, {}
 for i = 1, n do
-  local id = ARGV[4 * i - 2]
-  counts[i] = whole(ARGV[4 * i - 1], 'event count')
-  limits[i] = whole(ARGV[4 * i], 'max pending')
+  local id = ARGV[4 * i - 1]
+  counts[i] = whole(ARGV[4 * i], 'event count')
+  limits[i] = whole(ARGV[4 * i + 1], 'max pending')
   if id == '' or string.find(id, '|', 1, true) then
     error('ERR a batch id must be non-empty without |, got ' .. id)
   end
-  if n > 1 and (counts[i] == 0 or string.find(id, '[:,]')) then
-    error('ERR a request sent with others needs events and an id without : or ,; got ' .. id)
+  if join and n > 1 and (counts[i] == 0 or string.find(id, '^%[') or string.find(id, '[:,]')) then
+    error('ERR a request joined with others needs events and an id without : or , or a leading [; got ' .. id)
   end
 end
 local results, events = admitted(KEYS[2], counts, limits)
-local first, ids, arrays = nil, {}, {}
+local accepted = {}
 for i = 1, n do
   if results[i] >= 0 then
-    first = first or ARGV[4 * i - 2]
-    ids[#ids + 1] = ARGV[4 * i - 2] .. ':' .. counts[i]
-    arrays[#arrays + 1] = ARGV[4 * i + 1]
+    accepted[#accepted + 1] = i
   end
 end
-if first == nil then
+if #accepted == 0 then
   return results
 end
-local message
-if #ids == 1 then
-  message = events .. '|' .. at .. '|' .. first .. '|' .. arrays[1]
-else
-  for i = 1, #arrays do
-    arrays[i] = string.sub(arrays[i], 2, -2) -- `[a,b]` to `a,b`
+local messages = {}
+if join and #accepted > 1 then
+  local list, arrays = {}, {}
+  for k, i in ipairs(accepted) do
+    list[k] = ARGV[4 * i - 1] .. ':' .. counts[i]
+    arrays[k] = string.sub(ARGV[4 * i + 2], 2, -2) -- `[a,b]` to `a,b`
   end
-  message = events .. '|' .. at .. '|' .. first .. '|' .. table.concat(ids, ',') .. '|[' .. table.concat(arrays, ',') .. ']'
+  messages[1] = events .. '|' .. at .. '|' .. ARGV[4 * accepted[1] - 1] .. '|' .. table.concat(list, ',') .. '|[' .. table.concat(arrays, ',') .. ']'
+else
+  for k, i in ipairs(accepted) do
+    messages[k] = counts[i] .. '|' .. at .. '|' .. ARGV[4 * i - 1] .. '|' .. ARGV[4 * i + 2]
+  end
 end
-redis.call('LPUSH', KEYS[1], message)
+redis.call('LPUSH', KEYS[1], unpack(messages)) -- one after another: the last ends at the head
 countIn(KEYS[2], events)
 return results
