@@ -51,7 +51,7 @@ function specs(options: BenchOptions): Spec[] {
     { stage: 'ceiling', measure: 'PostgreSQL dedupe insert, bare statement', unit: 'rows/s', picks: [ceilingRate],
       note: (r) => { const best = bestInsert(r.ceilings); return `${best.inserter}, ${best.connections} connection(s); 1 and 2 connections below`; } },
     { stage: 'ceiling', measure: 'Redis LPUSH, 100 values a call', unit: 'values/s', picks: [(r) => r.ceilings.redis.lpushValuesPerSecond] },
-    { stage: 'ceiling', measure: 'Redis enqueue (ingest\'s call), 1 message a call, the calls of a turn in one script call: plain / auto-pipelined client', unit: 'calls/s',
+    { stage: 'ceiling', measure: 'Redis enqueue (ingest\'s call), 1 request a call, the requests of a turn in one script call and one message: plain / auto-pipelined client', unit: 'calls/s',
       picks: [(r) => r.ceilings.redis.enqueueCallsPerSecond, (r) => r.ceilings.redis.enqueueAutoPipelinedCallsPerSecond],
       note: (r) => `client CPU a call ${r.ceilings.redis.enqueueClientCpuUs.toFixed(1)} / ${r.ceilings.redis.enqueueAutoPipelinedClientCpuUs.toFixed(1)} µs` },
     { stage: 'ceiling', measure: `Redis claim of a backlog of ${options.batch}-event messages (claim.lua)`, unit: 'events/s',
