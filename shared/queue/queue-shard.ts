@@ -72,11 +72,14 @@ const REAPED_MEMORY_MS = 24 * 3_600_000;
 
 export type QueueCounters = { received: number; pending: number; deadLettered: number };
 
-/** A request of a dead letter as a message of its own under a new id, its batch id kept when a batch list can hold it. */
-function requeued(batch: { id: string; events: Event[] }, at: number | undefined): QueueMessage {
+/**
+ * A request of a dead letter as a message of its own under a new id; its batch id kept, when
+ * `listed` and a batch list can hold it, else the new id stands for it.
+ */
+function requeued(batch: { id: string; events: Event[] }, at: number | undefined, listed: boolean): QueueMessage {
   const message: QueueMessage = { id: randomUUID(), events: batch.events };
   if (at !== undefined) message.at = at;
-  if (batch.events.length > 0 && isBatchId(batch.id)) message.batches = [{ id: batch.id, events: batch.events.length }];
+  if (listed && batch.events.length > 0 && isBatchId(batch.id)) message.batches = [{ id: batch.id, events: batch.events.length }];
   return message;
 }
 
@@ -266,14 +269,16 @@ export class QueueShard {
 
   /**
    * Puts a dead letter back in the queue; false when it was no longer parked. Each request
-   * the letter holds goes back as a message of its own, keeping its `batch_id`: when one of
-   * them is what the store refuses, it comes back parked alone and the others are stored.
-   * Each goes under a new message id: the old one may be recorded in PostgreSQL as parked,
-   * and under it the message would be taken for committed and skipped.
+   * the letter holds goes back as a message of its own, keeping its `batch_id` (in a batch
+   * list, unless messages are written one a request, as older process functions read them):
+   * when one of them is what the store refuses, it comes back parked alone and the others
+   * are stored. Each goes under a new message id: the old one may be recorded in PostgreSQL
+   * as parked, and under it the message would be taken for committed and skipped.
    */
   async replay(letter: ParkedLetter): Promise<boolean> {
     const decoded = decodeMessage(letter.raw);
-    const raws = decoded.ok ? batchesOf(decoded.message).map((batch) => encodeMessage(requeued(batch, decoded.message.at))) : [letter.raw];
+    const listed = this.messageMaxRequests > 1;
+    const raws = decoded.ok ? batchesOf(decoded.message).map((batch) => encodeMessage(requeued(batch, decoded.message.at, listed))) : [letter.raw];
     const result = await this.#scripts.aggReplay(
       this.keys.dead, this.keys.queue, this.keys.counters, this.keys.attempts, letter.record, letter.events, decoded.ok ? decoded.message.id : '', ...raws,
     );

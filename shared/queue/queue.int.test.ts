@@ -137,6 +137,41 @@ describe('enqueue, several in one turn of the event loop', () => {
   });
 });
 
+describe('replay', () => {
+  /** A letter parked for a message holding requests a (2 events) and b (1 event). */
+  async function parkJoined(q: EventQueue) {
+    const joined: QueueMessage = { id: 'a', at: 1_764_489_600_000, events: [...message('a', 2).events, ...message('b', 1).events], batches: [{ id: 'a', events: 2 }, { id: 'b', events: 1 }] };
+    const claim = await q.enqueueClaimed(joined, 60_000, 100);
+    if (claim === 'full') throw new Error('refused under the limit');
+    await q.ack(claim.claimId, { events: 3, deadLetters: [{ raw: encodeMessage(joined), reason: 'test', attempts: 1, events: 3 }], messageIds: ['a'] });
+    const [letter] = await q.deadLetters();
+    return letter!;
+  }
+  const replayed = async (q: EventQueue) => (await q.claim({ maxMessages: 10, maxEvents: 100, leaseMs: 10_000 }))!.messages;
+
+  it('puts each request of a letter back as a message of its own, in order, keeping its batch id', async () => {
+    expect(await queue.replay(await parkJoined(queue))).toBe(true);
+    expect(await queue.counters()).toEqual({ received: 3, pending: 3, deadLettered: 0 });
+    const messages = await replayed(queue);
+    expect(messages.map((raw) => { const d = decodeMessage(raw); return d.ok && batchesOf(d.message).map((b) => [b.id, b.events.length]); })).toEqual([[['a', 2]], [['b', 1]]]);
+    expect(messages.every((raw) => !/^\d+\|\d*\|[ab]\|/.test(raw))).toBe(true); // under new message ids
+  });
+
+  it('writes them as older process functions read them when messages are written one a request', async () => {
+    const apart = new EventQueue(r.redis, `${r.prefix}-${n++}`, { messageMaxRequests: 1 });
+    expect(await apart.replay(await parkJoined(apart))).toBe(true);
+    expect((await replayed(apart)).map((raw) => raw.split('|').length)).toEqual([4, 4]); // no batch list
+  });
+
+  it('leaves the letter parked when the queue key cannot take it', async () => {
+    const letter = await parkJoined(queue);
+    await r.redis.set(queue.keys.queue, 'not a list');
+    await expect(queue.replay(letter)).rejects.toThrow(/not a list/);
+    expect(await queue.deadLetters()).toEqual([letter]);
+    expect(await queue.counters()).toEqual({ received: 3, pending: 0, deadLettered: 3 });
+  });
+});
+
 describe('claim', () => {
   it('takes the oldest messages first, moves them to the batch list and leases the batch', async () => {
     for (const id of ['m1', 'm2', 'm3']) await queue.enqueue(message(id), 100);

@@ -37,6 +37,9 @@ for i = 1, n do
   if join and n > 1 and (counts[i] == 0 or string.find(id, '^%[') or string.find(id, '[:,]')) then
     error('ERR a request joined with others needs events and an id without : or , or a leading [; got ' .. id)
   end
+  if not string.match(ARGV[4 * i + 2], '^%[.*%]$') then
+    error('ERR the events of ' .. id .. ' must be a JSON array')
+  end
 end
 local results, events = admitted(KEYS[2], counts, limits)
 local accepted = {}

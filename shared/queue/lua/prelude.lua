@@ -8,7 +8,7 @@ local function whole(value, what)
   if n == nil or n < 0 or n ~= math.floor(n) then
     error('ERR ' .. what .. ' must be a whole number >= 0, got ' .. tostring(value))
   end
-  return n
+  return n + 0 -- "-0" passes the checks; + 0 makes it 0, which prints as "0" in a message
 end
 
 -- The integer a hash field holds (0 when absent), or an error: HINCRBY would

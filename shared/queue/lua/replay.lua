@@ -12,6 +12,10 @@ if #ARGV < 4 then
 end
 counterOf(KEYS[3], 'dead_lettered')
 counterOf(KEYS[3], 'pending')
+local queueType = redis.call('TYPE', KEYS[2])['ok']
+if queueType ~= 'list' and queueType ~= 'none' then
+  error('ERR ' .. KEYS[2] .. ' holds a ' .. queueType .. ', not a list') -- before the letter is taken out
+end
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
   return 0
 end
