@@ -8,7 +8,7 @@ import { waitFor } from '../../dev/wait.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createBatchProcessor } from './batch-processor.ts';
 import { StoreGaveUpError } from './errors.ts';
-import { storeInTransaction } from './store-messages.ts';
+import { storeMessages } from './store-messages.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe('processBatch', () => {
     await h.queue.enqueue(message('again', ['x', 'y']), 1000);
     const first = await claimAll();
     // A worker that committed and died before its acknowledgement: the same messages come back.
-    await storeInTransaction(h.db, [message('again', ['x', 'y'])], 1, new Set());
+    await storeMessages(h.db, [message('again', ['x', 'y'])], 1, new Set());
     await h.queue.release(first.claimId);
     const result = await h.processBatch(await claimAll(), 0, never);
     expect(result).toMatchObject({ events: 0, unique: 0, duplicates: 0, redelivered: 1, acknowledged: true });
@@ -83,7 +83,7 @@ describe('processBatch', () => {
     expect(await h.redis.hget(h.queue.keys.attempts, 'crashy')).toBeNull();
     await invariant();
     // A worker that held it long ago and commits only now finds it parked, and stores nothing of it.
-    const late = await storeInTransaction(h.db, [message('crashy', ['c1', 'c2'])], 2, new Set());
+    const late = await storeMessages(h.db, [message('crashy', ['c1', 'c2'])], 2, new Set());
     expect(late).toMatchObject({ committed: [], unique: 0 });
     expect(late.parked.map((m) => m.id)).toEqual(['crashy']);
     await invariant();
@@ -92,7 +92,7 @@ describe('processBatch', () => {
   it('parks again a message whose first parking never reached Redis (its acknowledgement was lost)', async () => {
     await h.queue.enqueue(message('lost-park', ['p1', 'p2']), 1000);
     // The first parking committed its record, then the worker died before its acknowledgement.
-    await storeInTransaction(h.db, [message('lost-park', ['p1', 'p2'])], 4, new Set(['lost-park']));
+    await storeMessages(h.db, [message('lost-park', ['p1', 'p2'])], 4, new Set(['lost-park']));
     await h.redis.hset(h.queue.keys.attempts, 'lost-park', '4');
     const before = await h.queue.counters();
     const result = await h.processBatch(await claimAll(), 0, never);
@@ -103,7 +103,7 @@ describe('processBatch', () => {
 
   it('does not park a message over its attempts that a late worker already committed', async () => {
     await h.queue.enqueue(message('late', ['l1']), 1000);
-    await storeInTransaction(h.db, [message('late', ['l1'])], 3, new Set());
+    await storeMessages(h.db, [message('late', ['l1'])], 3, new Set());
     await h.redis.hset(h.queue.keys.attempts, 'late', '3');
     const result = await h.processBatch(await claimAll(), 0, never);
     expect(result).toMatchObject({ deadLettered: 0, redelivered: 1, acknowledged: true });
@@ -130,7 +130,7 @@ describe('processBatch at its edges', () => {
   it('tells each committed message its per-event outcomes, and nothing of parked or redelivered ones', async () => {
     const told: Array<{ batchId: string; results: string[] }> = [];
     const processBatch = createBatchProcessor({ ...h, onCommitted: (outcomes) => void told.push(...outcomes) });
-    await storeInTransaction(h.db, [message('told-before', ['t0'], 'told')], 0, new Set());
+    await storeMessages(h.db, [message('told-before', ['t0'], 'told')], 0, new Set());
     await h.queue.enqueue(message('told-before', ['t0'], 'told'), 1000); // redelivered after its commit
     await h.queue.enqueue(message('told-1', ['t1', 't0', 't1'], 'told'), 1000);
     await h.queue.enqueue(message('told-2', ['t2', 't1'], 'told'), 1000);

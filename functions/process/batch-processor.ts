@@ -9,7 +9,7 @@ import { backoffMs, sleep } from '../../shared/runtime/backoff.ts';
 import { StoreAbortedError, StoreGaveUpError } from './errors.ts';
 import { keepLease } from './lease-keeper.ts';
 import type { MessageOutcome, OnCommitted } from '../../shared/queue/outcomes.ts';
-import { storeInTransaction, type StoreOutcome } from './store-messages.ts';
+import { storeMessages, type StoreOutcome } from './store-messages.ts';
 
 export type BatchResult = {
   claimId: string;
@@ -98,7 +98,7 @@ export function createBatchProcessor({ db, queue, config, logger, metrics, onCom
     while (groups.length > 0) {
       const group = groups.pop() as QueueMessage[];
       try {
-        const outcome = await storeInTransaction(db, group, shard, park);
+        const outcome = await storeMessages(db, group, shard, park);
         outcomes.push(outcome);
         await tell(outcome.committed);
         continue;

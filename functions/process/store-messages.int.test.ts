@@ -8,7 +8,7 @@ import type { Event } from '../../shared/event/event.schema.ts';
 import type { QueueMessage } from '../../shared/queue/message.ts';
 import { event } from '../../dev/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../../dev/services.ts';
-import { storeInTransaction, storeMessages } from './store-messages.ts';
+import { storeMessages } from './store-messages.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 const ev = (topic: string, id: string, extra: Partial<Event> = {}) => event({ topic, event_id: id, ...extra }) as Event;
-const store = (messages: QueueMessage[], shard = 0, park = new Set<string>()) => storeInTransaction(t.db, messages, shard, park);
+const store = (messages: QueueMessage[], shard = 0, park = new Set<string>()) => storeMessages(t.db, messages, shard, park);
 
 describe('storeMessages', () => {
   it('stores each key once, counting duplicates inside the batch and against earlier batches', async () => {
@@ -142,13 +142,27 @@ describe('lock order', () => {
       await sql`CREATE TRIGGER barrier BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION barrier()`.execute(d.db);
       const keys = ['k1', 'k2', 'k3'];
       const outcomes = await Promise.all([
-        storeInTransaction(d.db, [{ id: 'up', events: keys.map((k) => ev('lock', k)) }], 0, new Set()),
-        storeInTransaction(d.db, [{ id: 'down', events: [...keys].reverse().map((k) => ev('lock', k)) }], 1, new Set()),
+        storeMessages(d.db, [{ id: 'up', events: keys.map((k) => ev('lock', k)) }], 0, new Set()),
+        storeMessages(d.db, [{ id: 'down', events: [...keys].reverse().map((k) => ev('lock', k)) }], 1, new Set()),
       ]);
       expect(outcomes.reduce((sum, o) => sum + o.unique, 0)).toBe(3);
       expect(outcomes.reduce((sum, o) => sum + o.duplicates, 0)).toBe(3);
     } finally {
       await d.drop();
+    }
+  });
+});
+
+describe('the statement', () => {
+  it('is a named prepared statement, planned once a connection, and the same for every claim', async () => {
+    const one = createDb(t.url, 1, 'prepared-test'); // one connection: the statements below share it
+    try {
+      await storeMessages(one, [{ id: 'p1', events: [ev('prep', '1')] }], 0, new Set());
+      await storeMessages(one, [{ id: 'p2', events: [ev('prep', '2'), ev('prep', '3')] }, { id: 'p3', events: [ev('prep', '1')] }], 0, new Set());
+      const { rows } = await sql<{ name: string }>`SELECT name FROM pg_prepared_statements`.execute(one);
+      expect(rows.map((r) => r.name)).toEqual(['store-messages']);
+    } finally {
+      await one.destroy();
     }
   });
 });
@@ -163,7 +177,7 @@ describe('commit', () => {
         CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.6); RETURN NULL; END $$;
         CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON processed_messages DEFERRABLE INITIALLY DEFERRED
           FOR EACH ROW WHEN (NEW.message_id = 'slow-commit') EXECUTE FUNCTION slow_commit()`).execute(t.db);
-      const outcome = await storeInTransaction(impatient, [{ id: 'slow-commit', events: [ev('commit', '1')] }], 0, new Set());
+      const outcome = await storeMessages(impatient, [{ id: 'slow-commit', events: [ev('commit', '1')] }], 0, new Set());
       expect(outcome.unique).toBe(1);
       // Statements before the COMMIT keep their timeout.
       await expect(impatient.transaction().execute((trx) => storeMessages(trx, [{ id: 'slow-commit-2', events: [] }], 0, new Set())

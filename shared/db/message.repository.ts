@@ -1,32 +1,14 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db } from './database.ts';
-
-/**
- * Records queue message ids as processed (or as parked, for a message about to be
- * dead-lettered); the ids that were new. An id already recorded stays as it is:
- * the caller decides what a conflict means.
- *
- * @example const fresh = await recordMessageIds(trx, ['b1', 'b2'], new Set(['b2']))
- */
-export async function recordMessageIds(trx: Transaction<Database>, ids: string[], parked: ReadonlySet<string>): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const sorted = [...new Set(ids)].sort(); // one lock order for every worker
-  const result = await sql<{ message_id: string }>`
-    INSERT INTO processed_messages (message_id, parked)
-    SELECT id, parked FROM unnest(${sorted}::text[], ${sorted.map((id) => parked.has(id))}::boolean[]) AS t(id, parked)
-    ON CONFLICT DO NOTHING
-    RETURNING message_id`.execute(trx);
-  return new Set(result.rows.map((r) => r.message_id));
-}
 
 /**
  * Which of these recorded ids were recorded by a parking rather than a commit.
  *
  * @example const parked = await parkedAmong(trx, ['b1'])
  */
-export async function parkedAmong(trx: Transaction<Database>, ids: string[]): Promise<Set<string>> {
+export async function parkedAmong(db: Kysely<Database>, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await trx.selectFrom('processed_messages').select('message_id').where('message_id', 'in', ids).where('parked', '=', true).execute();
+  const rows = await db.selectFrom('processed_messages').select('message_id').where('message_id', 'in', ids).where('parked', '=', true).execute();
   return new Set(rows.map((r) => r.message_id));
 }
 
