@@ -165,6 +165,19 @@ describe('the statement', () => {
       await one.destroy();
     }
   });
+
+  it('is prepared again when the server lost it (DEALLOCATE, or a pooler\'s DISCARD ALL)', async () => {
+    const one = createDb(t.url, 1, 'prepared-test');
+    try {
+      await storeMessages(one, [{ id: 'lost-1', events: [ev('lost', '1')] }], 0, new Set());
+      await sql`DEALLOCATE ALL`.execute(one);
+      expect(await storeMessages(one, [{ id: 'lost-2', events: [ev('lost', '2')] }], 0, new Set())).toMatchObject({ unique: 1 });
+      const { rows } = await sql<{ name: string }>`SELECT name FROM pg_prepared_statements`.execute(one);
+      expect(rows.map((r) => r.name)).toEqual(['store-messages-1']);
+    } finally {
+      await one.destroy();
+    }
+  });
 });
 
 describe('commit', () => {

@@ -22,7 +22,7 @@ const keyOf = (e: { topic: string; event_id: string }) => `${e.topic}\u0000${e.e
 
 /**
  * The exactly-once decision for a group of claimed messages, in one statement (its own
- * transaction, or a part of the caller's):
+ * transaction; see storeStatement for a caller's):
  *
  * - Each message id is recorded once. A new id is stored (or parked, when it is in
  *   `park`). An id seen before was parked earlier, then it is parked again (its dead
@@ -46,7 +46,9 @@ export async function storeMessages(
   for (const message of messages) if (!byId.has(message.id)) byId.set(message.id, message); // an id twice in one claim is one message
   const events = [...byId.values()].flatMap((message) => message.events.map((event) => ({ event, messageId: message.id })));
   const { recorded, inserted: keys } = await storeStatement(db, { messageIds: [...byId.keys()], park, events, shard });
-  // Read after the store: an id it found recorded by a worker still at work was waited for, and is committed now.
+  // Read after the store: an id it found recorded by a worker still at work was waited for, and is committed
+  // now. Only claims with such ids (redeliveries) read it; if that read fails, the caller's retry finds the
+  // messages committed and reports them redelivered (the counters stay exact, as after a lost COMMIT answer).
   const parkedBefore = await parkedAmong(db, [...byId.keys()].filter((id) => !recorded.has(id)));
 
   const fresh: QueueMessage[] = [];

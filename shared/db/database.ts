@@ -63,18 +63,35 @@ const STATEMENT_TIMEOUT_MS = 30_000;
  */
 const PREPARED = /^\/\* prepared: ([\w-]+) \*\//;
 
+// The server no longer has the prepared statement (26000: DEALLOCATE or DISCARD ALL by a pooler), or
+// its result type changed under it (0A000): pg would keep sending it by name and failing.
+const STALE_PREPARED = new Set(['26000', '0A000']);
+
 /**
  * A pg client that sends statements marked with PREPARED as named prepared statements, so
  * that each connection parses and plans them once rather than at every execution (Kysely
  * sends every statement unnamed). Only for statements whose text never varies: pg refuses a
- * name given again with another text. Behind PgBouncer in transaction mode this needs its
- * `max_prepared_statements` (1.21 and later).
+ * name given again with another text. A statement the server lost is prepared again under a
+ * new name, once. Behind PgBouncer in transaction mode this needs its `max_prepared_statements`
+ * (1.21 and later).
  */
 class PreparingClient extends pg.Client {
+  /** How many times each name was prepared again on this connection. */
+  readonly #renamed = new Map<string, number>();
+
   override query(...args: any[]): any { // any: one override for all of pg's overloads
     const [text, values] = args;
     const name = args.length === 2 && typeof text === 'string' ? PREPARED.exec(text)?.[1] : undefined;
-    return name === undefined ? super.query(...(args as Parameters<pg.Client['query']>)) : super.query({ name, text, values });
+    if (name === undefined) return super.query(...(args as Parameters<pg.Client['query']>));
+    const named = () => {
+      const times = this.#renamed.get(name) ?? 0;
+      return super.query({ name: times === 0 ? name : `${name}-${times}`, text, values });
+    };
+    return named().catch((error: { code?: string }) => {
+      if (!STALE_PREPARED.has(error.code ?? '')) throw error;
+      this.#renamed.set(name, (this.#renamed.get(name) ?? 0) + 1);
+      return named(); // nothing ran: the statement failed before it did anything
+    });
   }
 }
 

@@ -22,8 +22,8 @@ export type StoreResult = {
 };
 
 /**
- * The store in one statement, so one round trip and its own transaction (or a part of the
- * caller's): records the message ids; of the messages newly recorded and not parked, inserts
+ * The store in one statement, so one round trip and its own transaction (inside a caller's
+ * transaction, the lock order below holds only if the caller wrote nothing before): records the message ids; of the messages newly recorded and not parked, inserts
  * the first event of each key in arrival order unless the key is stored; adds the per-topic
  * counts of those events to one counter shard. Each step reads its input whole through an
  * aggregate before the next writes, so the statement takes its locks table by table, ids,
@@ -68,9 +68,11 @@ export async function storeStatement(db: Kysely<Database>, input: StoreInput): P
         SET unique_count = topic_counters.unique_count + excluded.unique_count,
             duplicate_count = topic_counters.duplicate_count + excluded.duplicate_count
     )
-    SELECT true AS message, message_id AS topic_or_id, NULL AS event_id FROM recorded
+    -- Result columns of fixed types: a prepared statement whose result type changes with the
+    -- tables' (a migration altering a column's type or collation) fails at every execution.
+    SELECT true AS message, message_id::text COLLATE "C" AS topic_or_id, NULL::text COLLATE "C" AS event_id FROM recorded
     UNION ALL
-    SELECT false, topic, event_id FROM inserted`.execute(db);
+    SELECT false, topic::text COLLATE "C", event_id::text COLLATE "C" FROM inserted`.execute(db);
   const recorded = new Set<string>();
   const inserted: EventKey[] = [];
   for (const row of result.rows) {
