@@ -11,6 +11,11 @@ export type BatchPart = { id: string; events: number };
  */
 export type QueueMessage = { id: string; at?: number; events: Event[]; batches?: BatchPart[] };
 
+/** Throws unless `id` can be a message id: non-empty, without the header's `|`. */
+export function checkMessageId(id: string): void {
+  if (id.length === 0 || id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${id}`);
+}
+
 /** Whether an id can stand in a batch list (`<id>:<events>,...`): a leading `[` would read as the events. */
 export const isBatchId = (id: string) => /^[^|:,[][^|:,]*$/.test(id);
 
@@ -32,7 +37,7 @@ export function batchesOf(message: QueueMessage): Array<{ id: string; events: Ev
  * @example encodeMessage({ id: 'b1', at: 1764489600000, events }) // '3|1764489600000|b1|[...]'
  */
 export function encodeMessage(message: QueueMessage): string {
-  if (message.id.length === 0 || message.id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${message.id}`);
+  checkMessageId(message.id);
   const batches = message.batches;
   for (const { id } of batches ?? []) {
     if (!isBatchId(id)) throw new Error(`a batch id in a batch list must be non-empty without "|", ":" or ",", not starting with "[": ${id}`);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Event } from '../event/event.schema.ts';
-import { acceptedAtOf, batchesOf, decodeMessage, encodeMessage, isBatchId, type QueueMessage } from './message.ts';
+import { acceptedAtOf, batchesOf, checkMessageId, decodeMessage, encodeMessage, isBatchId, type QueueMessage } from './message.ts';
 import { queueKeys, shardPrefix, type QueueKeys } from './queue-keys.ts';
 import type { RedisClient } from './redis.ts';
 
@@ -126,7 +126,7 @@ export class QueueShard {
    * for each request were most of what storing them cost.
    */
   async enqueue(message: Omit<QueueMessage, 'batches'>, maxPending: number): Promise<{ pending: number } | 'full'> {
-    if (message.id.length === 0 || message.id.includes('|')) throw new Error(`a message id must be non-empty without "|": ${message.id}`);
+    checkMessageId(message.id);
     const json = JSON.stringify(message.events);
     const pending = await new Promise<number>((resolve, reject) => {
       const waiting = { id: message.id, at: message.at, json, bytes: Buffer.byteLength(json), events: message.events.length, maxPending, resolve, reject };
