@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../shared/db/database.ts';
 import { parkedAmong } from '../../shared/db/message.repository.ts';
 import { storeStatement } from '../../shared/db/store.repository.ts';
-import type { Event } from '../../shared/event/event.schema.ts';
 import { batchesOf, type QueueMessage } from '../../shared/queue/message.ts';
 import type { EventStatus, MessageOutcome } from '../../shared/queue/outcomes.ts';
 

@@ -26,9 +26,10 @@ export type StoreResult = {
 
 /**
  * The store in one statement, so one round trip and its own transaction (inside a caller's
- * transaction, the lock order below holds only if the caller wrote nothing before): records the message ids; of the messages newly recorded and not parked, inserts
- * the first event of each key in arrival order unless the key is stored; adds the per-topic
- * counts of those events to one counter shard. Each step reads its input whole through an
+ * transaction, the lock order below holds only if the caller wrote nothing before): records
+ * the message ids; of the messages newly recorded and not parked, inserts the first event of
+ * each key in arrival order unless the key is stored; adds the per-topic counts of those
+ * events to one counter shard. Each step reads its input whole through an
  * aggregate before the next writes, so the statement takes its locks table by table, ids,
  * then keys, then topics, each in sorted order, as every writer does: concurrent stores
  * never deadlock. Sent as a named prepared statement (database.ts): planned once a connection.
