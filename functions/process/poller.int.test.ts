@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, event, postJson, type Harness } from '../../dev/harness.ts';
 import { waitFor } from '../../dev/wait.ts';
 import { expectDrainedAndExact } from '../../test/support/invariant.ts';
@@ -44,4 +44,61 @@ it('with QUEUE_SHARDS=3, stores what ingest spread over the shards, reaping and 
   } finally {
     await sharded.cleanup();
   }
+});
+
+describe('after a claim', () => {
+  // Each test records when the loop's claims start and end, through a processBatch that stores nothing.
+  const recording = () => {
+    const claims: { messages: number; started: number; ended: number }[] = [];
+    return {
+      claims,
+      processBatch: async (claim: { messages: string[] }) => {
+        claims.push({ messages: claim.messages.length, started: performance.now(), ended: performance.now() });
+        return {} as never;
+      },
+    };
+  };
+
+  it('that emptied the queue, a loop waits POLL_INTERVAL_MS before claiming again, so what trickles in meanwhile is claimed together', async () => {
+    const paced = await createHarness('poller_paced', { POLL_INTERVAL_MS: '400' });
+    const r = recording();
+    try {
+      await paced.queue.enqueue({ id: 'first', events: [event() as never] }, 1000);
+      const poller = startPoller({ ...paced, processBatch: async (claim) => {
+        const result = await r.processBatch(claim);
+        // Arrives while the first claim is being stored: a loop that claimed again at once would take it alone.
+        if (r.claims.length === 1) for (const id of ['second', 'third']) await paced.queue.enqueue({ id, events: [event() as never] }, 1000);
+        r.claims.at(-1)!.ended = performance.now();
+        return result;
+      } }, 1);
+      try {
+        await waitFor(() => r.claims.length >= 2, { what: 'the second claim' });
+      } finally {
+        await poller.stop();
+      }
+      expect(r.claims.map((c) => c.messages)).toEqual([1, 2]);
+      // A timer never fires early, so this lower bound cannot flake on a busy machine.
+      expect(r.claims[1]!.started - r.claims[0]!.ended).toBeGreaterThanOrEqual(395);
+    } finally {
+      await paced.cleanup();
+    }
+  });
+
+  it('that left messages in the queue, a loop claims again at once', async () => {
+    // Waits of a minute would outlast the deadline below: the claims must come back to back.
+    const backlog = await createHarness('poller_backlog', { POLL_INTERVAL_MS: '60000', BATCH_MAX_MESSAGES: '2' });
+    const r = recording();
+    try {
+      for (let i = 0; i < 5; i++) await backlog.queue.enqueue({ id: `m${i}`, events: [event() as never] }, 1000);
+      const poller = startPoller({ ...backlog, processBatch: r.processBatch }, 1);
+      try {
+        await waitFor(() => r.claims.length >= 3, { what: 'three claims', timeoutMs: 20_000 });
+      } finally {
+        await poller.stop();
+      }
+      expect(r.claims.map((c) => c.messages)).toEqual([2, 2, 1]);
+    } finally {
+      await backlog.cleanup();
+    }
+  });
 });

@@ -39,6 +39,12 @@ type Scripts = Record<keyof typeof SCRIPTS, ScriptCall>;
  */
 export type Claim = { claimId: string; messages: string[]; attempts: number[] };
 
+/**
+ * A claim taken from the queue, and whether it took the queue's last message: then the claim
+ * loops keep up with ingest, and the next claim can wait for more to gather (poller.ts).
+ */
+export type QueueClaim = Claim & { drained: boolean };
+
 /** A message that cannot be processed, as it is parked in the dead-letter list. */
 export type DeadLetter = { raw: string; reason: string; attempts: number; events: number };
 
@@ -199,15 +205,15 @@ export class QueueShard {
    * queue is empty. A message with attempts is claimed alone, so only a claim's first
    * message can have any: the script answers its count with the messages.
    */
-  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
+  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<QueueClaim | null> {
     const claimId = this.#claimTag + randomUUID();
     const reply = (await this.#scripts.aggClaim(
       this.keys.queue, this.keys.processing(claimId), this.keys.leases, this.keys.attempts,
       options.maxMessages, options.maxEvents, options.leaseMs, claimId,
-    )) as [] | [number, string[]];
+    )) as [] | [number, string[], number];
     if (reply.length === 0) return null;
-    const [first, messages] = reply;
-    return { claimId, messages, attempts: messages.map((_, i) => (i === 0 ? first : 0)) };
+    const [first, messages, left] = reply;
+    return { claimId, messages, attempts: messages.map((_, i) => (i === 0 ? first : 0)), drained: left === 0 };
   }
 
   /** Renews a lease; false when the claim was already taken back. */

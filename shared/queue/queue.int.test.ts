@@ -173,15 +173,17 @@ describe('replay', () => {
 });
 
 describe('claim', () => {
-  it('takes the oldest messages first, moves them to the batch list and leases the batch', async () => {
+  it('takes the oldest messages first, moves them to the batch list and leases the batch, saying when it emptied the queue', async () => {
     for (const id of ['m1', 'm2', 'm3']) await queue.enqueue(message(id), 100);
     const batch = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
     expect(batch && idsOf(batch.messages)).toEqual(['m1', 'm2']);
+    expect(batch!.drained).toBe(false);
     expect(await r.redis.lrange(queue.keys.processing(batch!.claimId), 0, -1)).toEqual(batch!.messages);
     expect(await r.redis.zscore(queue.keys.leases, batch!.claimId)).not.toBeNull();
     expect(await r.redis.llen(queue.keys.queue)).toBe(1);
     const next = await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 });
     expect(next && idsOf(next.messages)).toEqual(['m3']);
+    expect(next!.drained).toBe(true);
     expect(await queue.claim({ maxMessages: 2, maxEvents: 100, leaseMs: 10_000 })).toBeNull();
   });
 
@@ -190,8 +192,10 @@ describe('claim', () => {
     await queue.enqueue(message('small', 5), 1000);
     const first = await queue.claim({ maxMessages: 10, maxEvents: 20, leaseMs: 10_000 });
     expect(first && idsOf(first.messages)).toEqual(['big']);
+    expect(first!.drained).toBe(false);
     const second = await queue.claim({ maxMessages: 10, maxEvents: 20, leaseMs: 10_000 });
     expect(second && idsOf(second.messages)).toEqual(['small']);
+    expect(second!.drained).toBe(true);
   });
 
   it('answers the attempts of what it claims: a message with attempts comes alone, with its count', async () => {

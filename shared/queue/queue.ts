@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { QueueMessage } from './message.ts';
 import { PendingView } from './pending-view.ts';
-import { QueueShard, shardOfClaim, type Claim, type DeadLetter, type ParkedLetter, type QueueCounters } from './queue-shard.ts';
+import { QueueShard, shardOfClaim, type Claim, type QueueClaim, type DeadLetter, type ParkedLetter, type QueueCounters } from './queue-shard.ts';
 import type { QueueKeys } from './queue-keys.ts';
 import type { RedisClient } from './redis.ts';
 
-export type { Claim, DeadLetter, ParkedLetter, QueueCounters } from './queue-shard.ts';
+export type { Claim, DeadLetter, ParkedLetter, QueueClaim, QueueCounters } from './queue-shard.ts';
 
 /** How many shards are written, and how many read (more while shards of a higher count still hold data). */
 export type ShardCounts = { shards: number; readShards?: number };
@@ -88,9 +88,10 @@ export class EventQueue {
 
   /**
    * Claims from the shards in turn, each claim starting one shard further than the last,
-   * so a busy shard cannot starve the others; null when every shard is empty.
+   * so a busy shard cannot starve the others; null when every shard is empty. `drained`
+   * says the claim emptied its shard.
    */
-  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<Claim | null> {
+  async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<QueueClaim | null> {
     const start = this.#nextClaim;
     this.#nextClaim = (start + 1) % this.shards.length;
     for (let i = 0; i < this.shards.length; i++) {

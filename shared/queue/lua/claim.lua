@@ -11,8 +11,9 @@
 -- KEYS[4] attempts hash
 -- ARGV[1] max messages, ARGV[2] max events (at least one message is taken),
 -- ARGV[3] lease ms, ARGV[4] claim id
--- Returns the attempts of the first claimed message (the only one that can have any) and the
--- claimed messages, oldest first, as {attempts, {messages}}; empty when the queue is empty.
+-- Returns the attempts of the first claimed message (the only one that can have any), the
+-- claimed messages, oldest first, and how many messages the queue still holds, as
+-- {attempts, {messages}, left}; empty when the queue is empty.
 local maxMessages = whole(ARGV[1], 'max messages')
 local maxEvents = whole(ARGV[2], 'max events')
 local leaseMs = whole(ARGV[3], 'lease ms')
@@ -49,4 +50,4 @@ redis.call('LTRIM', KEYS[1], 0, -#claimed - 1)
 redis.call('RPUSH', KEYS[2], unpack(claimed))
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[3], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + leaseMs, ARGV[4])
-return {attempts, claimed}
+return {attempts, claimed, redis.call('LLEN', KEYS[1])}
