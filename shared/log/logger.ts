@@ -19,6 +19,35 @@ function stdoutStream(): pino.DestinationStream {
   return stdout;
 }
 
+/** The request headers that carry API keys: they must never reach a log line. */
+const SECRET_HEADERS = ['authorization', 'x-api-key'] as const;
+const REDACTED = '[REDACTED]';
+
+const holdsSecret = (value: unknown): value is { headers: Record<string, unknown> } => {
+  const headers = (value as { headers?: unknown } | null)?.headers;
+  return typeof headers === 'object' && headers !== null && SECRET_HEADERS.some((name) => name in headers);
+};
+
+/**
+ * A log line's fields with the secret headers of any of them (`req.headers.authorization`,
+ * `err.headers["x-api-key"]`, ...) censored, on copies: the caller's objects are left as they are.
+ * pino's own `redact` does this too, but parses its paths and clones on every line, which cost
+ * a one-event request about 4 KB of garbage for a line that holds no headers.
+ */
+export function redactSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  let redacted: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    if (!holdsSecret(value)) continue;
+    const headers = { ...value.headers };
+    for (const name of SECRET_HEADERS) if (name in headers) headers[name] = REDACTED;
+    // A copy of the same prototype, so that an error still logs as one (its type, message and stack).
+    const copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as object;
+    (redacted ??= { ...fields })[key] = Object.defineProperty(copy, 'headers', { value: headers, enumerable: true });
+  }
+  return redacted ?? fields;
+}
+
 /**
  * A structured logger whose every line names the function that wrote it.
  *
@@ -30,8 +59,7 @@ export function createLogger(functionName: string, level: string, destination: p
       level,
       base: { function: functionName },
       timestamp: pino.stdTimeFunctions.isoTime,
-      // API keys travel in these headers; they must never reach a log line.
-      redact: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.headers.authorization', '*.headers["x-api-key"]'],
+      formatters: { log: redactSecrets },
     },
     destination,
   );
