@@ -81,3 +81,21 @@ it('counts each request once, under the function that answered it or under the r
     'stats /stats 200 1',
   ]);
 });
+
+it("hands an error to the error handler of the function that owns the path, at every path it answers, as when it runs alone", async () => {
+  const metrics = createMetrics('runner');
+  const as = (name: string) => ({ ...h, metrics: forFunction(metrics, name) });
+  const counted = createLocalApp({ ingest: createIngestApp(as('ingest')), process: h.process, stats: createStatsApp(as('stats')) }, metrics);
+  for (const path of ['/publish', '/publish/', '/function/ingest', '/function/ingest/publish']) {
+    const response = await counted.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":' });
+    expect(response.status, path).toBe(400);
+    expect(await response.json(), path).toMatchObject({ error: 'invalid_json' });
+  }
+  // Only ingest's own handler counts a refused publish; the request is timed with the status it got.
+  const rejected = (await metrics.eventsRejected.get()).values.map((v) => `${v.labels.reason} ${v.value}`);
+  expect(rejected).toEqual(['invalid_json 4']);
+  const timed = (await metrics.requestDuration.get()).values
+    .filter((v) => v.metricName === 'aggregator_http_request_duration_seconds_count')
+    .map((v) => `${v.labels.function} ${v.labels.route} ${v.labels.status} ${v.value}`);
+  expect(timed.sort()).toEqual(['ingest /function/ingest 400 1', 'ingest /function/ingest/publish 400 1', 'ingest /publish 400 2']);
+});
