@@ -99,3 +99,15 @@ it("hands an error to the error handler of the function that owns the path, at e
     .map((v) => `${v.labels.function} ${v.labels.route} ${v.labels.status} ${v.value}`);
   expect(timed.sort()).toEqual(['ingest /function/ingest 400 1', 'ingest /function/ingest/publish 400 1', 'ingest /publish 400 2']);
 });
+
+it('times each request in seconds', async () => {
+  const metrics = createMetrics('runner');
+  // No poller runs here: a publish that waits is answered 202 once WAIT_TIMEOUT_MS has passed.
+  const ingest = createIngestApp({ ...h, config: { ...h.config, waitTimeoutMs: 300 }, metrics: forFunction(metrics, 'ingest') });
+  const timed = createLocalApp({ ingest, process: h.process, stats: h.stats }, metrics);
+  const response = await timed.request('/publish?wait=true', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event({ event_id: 'timed' })) });
+  expect(response.status).toBe(202);
+  const sum = (await metrics.requestDuration.get()).values.find((v) => v.metricName === 'aggregator_http_request_duration_seconds_sum')!.value;
+  expect(sum).toBeGreaterThanOrEqual(0.3);
+  expect(sum).toBeLessThan(30);
+});

@@ -26,6 +26,8 @@ const FORMATS = new Map<string, Format>([
 
 /** The body format a Content-Type names; media types and parameters are case-insensitive (RFC 9110). */
 function formatOf(contentType: string | null): Format {
+  // What nearly every publisher sends, answered without splitting it apart.
+  if (contentType === 'application/json') return 'json';
   const [mediaType = '', ...params] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
   const format = FORMATS.get(mediaType);
   if (!format) throw unsupportedMediaType('send application/json or application/x-ndjson');
