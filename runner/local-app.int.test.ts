@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createIngestApp } from '../functions/ingest/app.ts';
 import { createStatsApp } from '../functions/stats/app.ts';
+import { createLogger } from '../shared/log/logger.ts';
 import { createMetrics, forFunction } from '../shared/metrics/metrics.ts';
+import { describeRoute } from '../shared/openapi/route-doc.ts';
 import { documentedRoutes, responseProblems } from '../test/support/openapi/conformance.ts';
 import type { OpenApiDocument } from '../shared/openapi/document.ts';
 import { parkLetter } from '../test/support/dead-letters.ts';
@@ -110,4 +113,38 @@ it('times each request in seconds', async () => {
   const sum = (await metrics.requestDuration.get()).values.find((v) => v.metricName === 'aggregator_http_request_duration_seconds_sum')!.value;
   expect(sum).toBeGreaterThanOrEqual(0.3);
   expect(sum).toBeLessThan(30);
+});
+
+it("hands the stats function's errors to its own handler too, at its aliases and under /function/stats", async () => {
+  const lines: Array<{ function?: string; msg?: string; status?: number }> = [];
+  const logger = createLogger('stats', 'info', { write: (line: string) => void lines.push(JSON.parse(line) as never) });
+  const local = createLocalApp({ ingest: h.ingest, process: h.process, stats: createStatsApp({ ...h, logger }) });
+  for (const path of ['/events?bogus=1', '/function/stats/events?bogus=1']) {
+    const response = await local.request(path);
+    expect(response.status, path).toBe(400);
+  }
+  // Only the stats function's handler writes its refusals, under its name.
+  expect(lines.filter((l) => l.msg === 'Refused request').map((l) => `${l.function} ${l.status}`)).toEqual(['stats 400', 'stats 400']);
+});
+
+it('answers once, with a plain 500, when a function error handler itself fails', async () => {
+  let calls = 0;
+  const broken = new Hono()
+    .use(async (_c, next) => { await next(); })
+    .post('/publish', describeRoute({ summary: 'fails', responses: {} }), () => { throw new Error('the route failed'); })
+    .onError(() => {
+      calls++;
+      throw new Error('and so did its error handler');
+    });
+  const local = createLocalApp({ ingest: broken, process: h.process, stats: h.stats });
+  // Hono's own last resort writes the failure to stderr.
+  const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const response = await local.request('/publish', { method: 'POST' });
+    expect(response.status).toBe(500);
+    expect(calls).toBe(1);
+    expect(stderr).toHaveBeenCalledTimes(1);
+  } finally {
+    stderr.mockRestore();
+  }
 });

@@ -86,9 +86,15 @@ export function createLocalApp(functions: Record<FunctionName, FunctionApp>, met
   // An error in any step of a request goes to its function's error handler, as when the function runs alone.
   const onError = Object.fromEntries(names.map((name) => [name, errorHandlerOf(functions[name])]));
   const runnerOnError = errorHandlerOf(new Hono());
-  app.onError((error, c) => {
+  app.onError(async (error, c) => {
     const owner = ownerOf(names, c.req.path);
-    return (owner ? onError[owner]! : runnerOnError)(error, c);
+    if (!owner) return runnerOnError(error, c);
+    try {
+      return await onError[owner]!(error, c);
+    } catch (failure) {
+      // Answered here, once: thrown on, Hono would hand it to this handler again at every step around.
+      return runnerOnError(failure instanceof Error ? failure : new Error(String(failure)), c);
+    }
   });
   // Last, so it answers only a path no route above answered.
   return app.all('/*', countUnclaimed, notFound);

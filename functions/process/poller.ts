@@ -65,14 +65,10 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
         continue;
       }
       inFlight.add(claim.claimId);
+      let stored = false;
       try {
         await processBatch(claim, shard, signal);
-        // A claim that emptied the queue means the loops keep up with ingest. Claiming again at
-        // once would store what trickles in a few events a claim, each claim paying its script
-        // calls, statement and commit; waiting as after an empty poll lets the next claim gather
-        // them. Under a backlog claims come back full and loops never wait, so the top rate is
-        // unchanged, and no event waits longer than it would for a poll of an empty queue.
-        if (claim.drained) await sleep(config.pollIntervalMs, signal);
+        stored = true;
       } catch (error) {
         if (error instanceof StoreAbortedError) {
           // Stopping while PostgreSQL is away: hand the claim back now rather than at lease expiry.
@@ -87,6 +83,12 @@ export function startPoller({ queue, processBatch, config, logger, db }: PollerD
       } finally {
         inFlight.delete(claim.claimId);
       }
+      // A claim that emptied the queue means the loops keep up with ingest. Claiming again at
+      // once would store what trickles in a few events a claim, each claim paying its script
+      // calls, statement and commit; waiting as after an empty poll lets the next claim gather
+      // them. Under a backlog claims come back full and loops never wait, so the top rate is
+      // unchanged, and no event waits longer than it would for a poll of an empty queue.
+      if (stored && claim.drained) await sleep(config.pollIntervalMs, signal);
     }
   }
 

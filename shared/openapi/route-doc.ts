@@ -30,7 +30,7 @@ type Described = MiddlewareHandler & { [DOC]?: Partial<RouteDoc> & RouteGuard };
 /**
  * Marks a middleware with what it says of every route it guards, for the document.
  *
- * @example return documents(async function requireApiKey(c, next) { ... }, { key: true })
+ * @example return documents(function requireApiKey(c, next) { ...; return next(); }, { key: true })
  */
 export function documents(middleware: MiddlewareHandler, doc: Partial<RouteDoc> & RouteGuard): MiddlewareHandler {
   return Object.assign(middleware, { [DOC]: doc });

@@ -89,16 +89,23 @@ export class EventQueue {
   /**
    * Claims from the shards in turn, each claim starting one shard further than the last,
    * so a busy shard cannot starve the others; null when every shard is empty. `drained`
-   * says the claim emptied its shard.
+   * says the claim left every shard's queue empty.
    */
   async claim(options: { maxMessages: number; maxEvents: number; leaseMs: number }): Promise<QueueClaim | null> {
     const start = this.#nextClaim;
     this.#nextClaim = (start + 1) % this.shards.length;
     for (let i = 0; i < this.shards.length; i++) {
-      const claim = await this.shards[(start + i) % this.shards.length]!.claim(options);
-      if (claim) return claim;
+      const shard = this.shards[(start + i) % this.shards.length]!;
+      const claim = await shard.claim(options);
+      if (claim) return claim.drained && this.shards.length > 1 ? { ...claim, drained: await this.#emptyBut(shard) } : claim;
     }
     return null;
+  }
+
+  /** Whether every shard's queue but `claimed`'s (which its claim has just emptied) is empty. */
+  async #emptyBut(claimed: QueueShard): Promise<boolean> {
+    const lengths = await Promise.all(this.shards.filter((s) => s !== claimed).map((s) => this.redis.llen(s.keys.queue)));
+    return lengths.every((length) => length === 0);
   }
 
   async extend(claimId: string, leaseMs: number): Promise<boolean> {

@@ -66,6 +66,19 @@ describe('a queue of three shards', () => {
     expect(new Set(firstThree.map((c) => queue.shardFor(idsOf(c!)[0]!).index))).toEqual(new Set([0, 1, 2]));
   });
 
+  it('says a claim drained the queue only once no shard holds a message', async () => {
+    const queue = new EventQueue(r.redis, prefix, { shards: 3 });
+    await queue.enqueue(message(idOnShard(queue, 0, 'a')), 1_000);
+    await queue.enqueue(message(idOnShard(queue, 2, 'b')), 1_000);
+    // The first claim empties shard 0 while shard 2 still holds a message; the second empties the queue.
+    const first = (await queue.claim(options))!;
+    expect(queue.shardFor(idsOf(first)[0]!).index).toBe(0);
+    expect(first.drained).toBe(false);
+    const second = (await queue.claim(options))!;
+    expect(second.drained).toBe(true);
+    expect(await queue.claim(options)).toBeNull();
+  });
+
   it('acknowledges, renews and releases each claim in its own shard', async () => {
     const queue = new EventQueue(r.redis, prefix, { shards: 3 });
     for (let i = 0; i < 30; i++) await queue.enqueue(message(`m${i}`, 3), 1_000);
