@@ -102,10 +102,17 @@ export class EventQueue {
     return null;
   }
 
-  /** Whether every shard's queue but `claimed`'s (which its claim has just emptied) is empty. */
+  /**
+   * Whether every shard's queue but `claimed`'s (which its claim has just emptied) is empty; false
+   * when Redis cannot say, as the claim is taken already and must reach its caller all the same.
+   */
   async #emptyBut(claimed: QueueShard): Promise<boolean> {
-    const lengths = await Promise.all(this.shards.filter((s) => s !== claimed).map((s) => this.redis.llen(s.keys.queue)));
-    return lengths.every((length) => length === 0);
+    try {
+      const lengths = await Promise.all(this.shards.filter((s) => s !== claimed).map((s) => this.redis.llen(s.keys.queue)));
+      return lengths.every((length) => length === 0);
+    } catch {
+      return false;
+    }
   }
 
   async extend(claimId: string, leaseMs: number): Promise<boolean> {

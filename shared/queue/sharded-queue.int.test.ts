@@ -79,6 +79,16 @@ describe('a queue of three shards', () => {
     expect(await queue.claim(options)).toBeNull();
   });
 
+  it('hands a claim over even when the other shards cannot be read, as not drained', async () => {
+    const queue = new EventQueue(r.redis, prefix, { shards: 2 });
+    await queue.enqueue(message(idOnShard(queue, 0, 'a')), 1_000);
+    // Shard 1's queue key holds a string: LLEN on it fails with WRONGTYPE.
+    await r.redis.set(queue.shards[1]!.keys.queue, 'not a list');
+    const claim = (await queue.claim(options))!;
+    expect(idsOf(claim)).toHaveLength(1);
+    expect(claim.drained).toBe(false);
+  });
+
   it('acknowledges, renews and releases each claim in its own shard', async () => {
     const queue = new EventQueue(r.redis, prefix, { shards: 3 });
     for (let i = 0; i < 30; i++) await queue.enqueue(message(`m${i}`, 3), 1_000);
