@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createDb } from '../../shared/db/database.ts';
+import { byKey } from '../../shared/db/event.repository.ts';
 import { storeMessages } from '../../functions/process/store-messages.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
 import { decodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
@@ -20,10 +21,6 @@ export type Inserter = {
   open(url: string, index: number): Promise<InsertSession>;
 };
 
-// Concurrent batches lock keys in the same order, so they never deadlock.
-const byKey = (a: Event, b: Event) =>
-  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
-
 /**
  * The PostgreSQL ceiling: the fastest way to `INSERT ... ON CONFLICT DO NOTHING` the
  * bench found (docs/design/insert-statement.md tells what it was compared with).
@@ -38,7 +35,7 @@ export const BARE_STATEMENT: Inserter = {
     await client.connect();
     return {
       async insert(batch) {
-        const events = [...batch.events].sort(byKey);
+        const events = [...batch.events].sort(byKey); // concurrent batches lock keys in one order: no deadlock
         const result = await client.query<{ n: number }>({
           name: 'ceiling-unnest',
           text: `WITH ins AS (INSERT INTO events (topic, event_id, "timestamp", source, payload)

@@ -1,10 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Event } from '../event/event.schema.ts';
 import type { Database } from './database.ts';
-import type { EventKey } from './event.repository.ts';
-
-const byKey = (a: EventKey, b: EventKey) =>
-  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
+import { byKey, type EventKey } from './event.repository.ts';
 
 export type StoreInput = {
   /** The claim's message ids, each once. */
