@@ -149,10 +149,9 @@ export class QueueShard {
     let call: WaitingEnqueue[] = [];
     let events = 0;
     let bytes = 0;
-    const join = this.messageMaxRequests > 1;
     for (const waiting of turn) {
       if (call.length > 0 && !this.#takes(call, { events, bytes }, waiting)) {
-        calls.push(this.#sendCall(call, join));
+        calls.push(this.#sendCall(call));
         call = [];
         events = 0;
         bytes = 0;
@@ -161,7 +160,7 @@ export class QueueShard {
       events += waiting.events;
       bytes += waiting.bytes;
     }
-    calls.push(this.#sendCall(call, join));
+    calls.push(this.#sendCall(call));
     await Promise.all(calls);
   }
 
@@ -172,10 +171,10 @@ export class QueueShard {
     return call.length < this.messageMaxRequests && sum.events + next.events <= MESSAGE_EVENTS && joinable(next) && joinable(call[0]!);
   }
 
-  async #sendCall(call: WaitingEnqueue[], join: boolean): Promise<void> {
+  async #sendCall(call: WaitingEnqueue[]): Promise<void> {
     try {
       const results = await this.#scripts.aggEnqueue(
-        this.keys.queue, this.keys.counters, call[0]!.at ?? '', join ? 'join' : 'apart', ...call.flatMap((w) => [w.id, w.events, w.maxPending, w.json]),
+        this.keys.queue, this.keys.counters, call[0]!.at ?? '', this.messageMaxRequests > 1 ? 'join' : 'apart', ...call.flatMap((w) => [w.id, w.events, w.maxPending, w.json]),
       );
       if (!Array.isArray(results) || results.length !== call.length || !results.every(Number.isInteger)) {
         throw new Error(`enqueue.lua answered ${JSON.stringify(results)} for ${call.length} requests`);
