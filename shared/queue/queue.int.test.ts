@@ -43,6 +43,30 @@ describe('enqueue', () => {
   });
 });
 
+describe('the enqueue script, called with arguments ingest never sends', () => {
+  type Enqueue = (...args: Array<string | number>) => Promise<unknown>;
+  const enqueueScript: Enqueue = (...args) => (r.redis as unknown as { aggEnqueue: Enqueue }).aggEnqueue(...args);
+
+  it.each([
+    ['an id with a colon, joined', 'join', ['a:1', 1, 100, '[{}]', 'b', 1, 100, '[{}]'], /without : or ,/],
+    ['an id with a comma, joined', 'join', ['a', 1, 100, '[{}]', 'b,2', 1, 100, '[{}]'], /without : or ,/],
+    ['an id with a leading bracket, joined', 'join', ['[a', 1, 100, '[{}]', 'b', 1, 100, '[{}]'], /leading \[/],
+    ['events that are an object', 'apart', ['a', 1, 100, '{"topic":"t"}'], /must be a JSON array/],
+    ['events without their closing bracket', 'apart', ['a', 1, 100, '[{}'], /must be a JSON array/],
+    ['events without their opening bracket', 'apart', ['a', 1, 100, '{}]'], /must be a JSON array/],
+  ])('refuses %s, and writes nothing', async (_, mode, requests, error) => {
+    await queue.enqueue(message('defines-the-script'), 100);
+    await expect(enqueueScript(queue.keys.queue, queue.keys.counters, '', mode as string, ...(requests as Array<string | number>))).rejects.toThrow(error as RegExp);
+    expect(await queue.counters()).toEqual({ received: 1, pending: 1, deadLettered: 0 });
+    expect(await r.redis.llen(queue.keys.queue)).toBe(1);
+  });
+
+  it('joins ids that hold neither : nor , and arrays of events', async () => {
+    await queue.enqueue(message('defines-the-script'), 100);
+    expect(await enqueueScript(queue.keys.queue, queue.keys.counters, '', 'join', 'a.1', 1, 100, '[{}]', 'b-2', 1, 100, '[{}]')).toEqual([2, 3]);
+  });
+});
+
 describe('enqueue, several in one turn of the event loop', () => {
   // A Redis of its own: its command counts are this test's alone.
   async function withPrivateRedis(test: (redis: Redis, scriptCalls: () => Promise<number>) => Promise<void>) {

@@ -26,6 +26,7 @@ end
 if not join and ARGV[2] ~= 'apart' then
   error('ERR the second argument must be join or apart, got ' .. ARGV[2])
 end
+local LEFT_BRACKET, RIGHT_BRACKET = string.byte('[]', 1, 2)
 local counts, limits = {}, {}
 for i = 1, n do
   local id = ARGV[4 * i - 1]
@@ -34,10 +35,13 @@ for i = 1, n do
   if id == '' or string.find(id, '|', 1, true) then
     error('ERR a batch id must be non-empty without |, got ' .. id)
   end
-  if join and n > 1 and (counts[i] == 0 or string.find(id, '^%[') or string.find(id, '[:,]')) then
+  -- Plain finds and byte tests: a pattern with a character class is tried at every position
+  -- of the string, which made these checks half of what the script cost a request.
+  if join and n > 1 and (counts[i] == 0 or string.byte(id) == LEFT_BRACKET or string.find(id, ':', 1, true) or string.find(id, ',', 1, true)) then
     error('ERR a request joined with others needs events and an id without : or , or a leading [; got ' .. id)
   end
-  if not string.match(ARGV[4 * i + 2], '^%[.*%]$') then
+  local array = ARGV[4 * i + 2]
+  if string.byte(array) ~= LEFT_BRACKET or string.byte(array, -1) ~= RIGHT_BRACKET then
     error('ERR the events of ' .. id .. ' must be a JSON array')
   end
 end
