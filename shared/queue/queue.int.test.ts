@@ -43,7 +43,7 @@ describe('enqueue', () => {
   });
 });
 
-describe('the enqueue script, called with arguments ingest never sends', () => {
+describe('the enqueue script, called directly', () => {
   type Enqueue = (...args: Array<string | number>) => Promise<unknown>;
   const enqueueScript: Enqueue = (...args) => (r.redis as unknown as { aggEnqueue: Enqueue }).aggEnqueue(...args);
 
@@ -54,15 +54,19 @@ describe('the enqueue script, called with arguments ingest never sends', () => {
     ['events that are an object', 'apart', ['a', 1, 100, '{"topic":"t"}'], /must be a JSON array/],
     ['events without their closing bracket', 'apart', ['a', 1, 100, '[{}'], /must be a JSON array/],
     ['events without their opening bracket', 'apart', ['a', 1, 100, '{}]'], /must be a JSON array/],
+    ['a request without events, joined', 'join', ['a', 0, 100, '[]', 'b', 1, 100, '[{}]'], /needs events/],
+    ['an id with a bar', 'apart', ['a|b', 1, 100, '[{}]'], /without \|/],
+    ['an event count that is not whole', 'apart', ['a', 1.5, 100, '[{}]'], /whole number/],
+    ['a mode other than join or apart', 'glue', ['a', 1, 100, '[{}]'], /join or apart/],
   ])('refuses %s, and writes nothing', async (_, mode, requests, error) => {
-    await queue.enqueue(message('defines-the-script'), 100);
+    await queue.enqueue(message('already-queued'), 100); // the state a refusal must leave as it was
     await expect(enqueueScript(queue.keys.queue, queue.keys.counters, '', mode as string, ...(requests as Array<string | number>))).rejects.toThrow(error as RegExp);
     expect(await queue.counters()).toEqual({ received: 1, pending: 1, deadLettered: 0 });
     expect(await r.redis.llen(queue.keys.queue)).toBe(1);
   });
 
   it('joins ids that hold neither : nor , and arrays of events', async () => {
-    await queue.enqueue(message('defines-the-script'), 100);
+    await queue.enqueue(message('already-queued'), 100); // pending 1 before the two
     expect(await enqueueScript(queue.keys.queue, queue.keys.counters, '', 'join', 'a.1', 1, 100, '[{}]', 'b-2', 1, 100, '[{}]')).toEqual([2, 3]);
   });
 });

@@ -35,8 +35,8 @@ for i = 1, n do
   if id == '' or string.find(id, '|', 1, true) then
     error('ERR a batch id must be non-empty without |, got ' .. id)
   end
-  -- Plain finds and byte tests: a pattern with a character class is tried at every position
-  -- of the string, which made these checks half of what the script cost a request.
+  -- Plain finds and byte tests rather than patterns: `[:,]` is tried at every position of the id,
+  -- and `^%[.*%]$` reads the whole array; together they were half of what the script cost a request.
   if join and n > 1 and (counts[i] == 0 or string.byte(id) == LEFT_BRACKET or string.find(id, ':', 1, true) or string.find(id, ',', 1, true)) then
     error('ERR a request joined with others needs events and an id without : or , or a leading [; got ' .. id)
   end
