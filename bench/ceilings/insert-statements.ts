@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createDb } from '../../shared/db/database.ts';
 import { byKey } from '../../shared/db/event.repository.ts';
+import { textArrayLiteral } from '../../shared/db/text-array.ts';
 import { storeMessages } from '../../functions/process/store-messages.ts';
 import type { Event } from '../../shared/event/event.schema.ts';
 import { decodeMessage, type QueueMessage } from '../../shared/queue/message.ts';
@@ -24,7 +25,8 @@ export type Inserter = {
 /**
  * The PostgreSQL ceiling: the fastest way to `INSERT ... ON CONFLICT DO NOTHING` the
  * bench found (docs/design/insert-statement.md tells what it was compared with).
- * Column arrays (the payloads as one JSON array) to a named prepared statement, sorted in Node; one row per
+ * Column arrays (written as array literals, as the product's store writes them; the payloads as one JSON
+ * array) to a named prepared statement, sorted in Node; one row per
  * topic comes back, the per-topic count of new rows a worker needs.
  */
 export const BARE_STATEMENT: Inserter = {
@@ -41,7 +43,8 @@ export const BARE_STATEMENT: Inserter = {
           text: `WITH ins AS (INSERT INTO events (topic, event_id, "timestamp", source, payload)
             SELECT * FROM ROWS FROM (unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]), jsonb_array_elements($5::jsonb))
             ON CONFLICT (topic, event_id) DO NOTHING RETURNING topic) SELECT topic, count(*)::int AS n FROM ins GROUP BY topic`,
-          values: [events.map((e) => e.topic), events.map((e) => e.event_id), events.map((e) => e.timestamp), events.map((e) => e.source),
+          values: [textArrayLiteral(events.map((e) => e.topic)), textArrayLiteral(events.map((e) => e.event_id)),
+            textArrayLiteral(events.map((e) => e.timestamp)), textArrayLiteral(events.map((e) => e.source)),
             JSON.stringify(events.map((e) => e.payload))],
         });
         return result.rows.reduce((sum, row) => sum + row.n, 0);

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Event } from '../event/event.schema.ts';
 import type { Database } from './database.ts';
 import { byKey, type EventKey } from './event.repository.ts';
+import { textArrayLiteral } from './text-array.ts';
 
 export type StoreInput = {
   /** The claim's message ids, each once. */
@@ -41,7 +42,7 @@ export async function storeStatement(db: Kysely<Database>, input: StoreInput): P
   const result = await sql<{ message: boolean; topic_or_id: string; event_id: string | null }>`/* prepared: store-messages */
     WITH recorded AS (
       INSERT INTO processed_messages (message_id, parked)
-      SELECT id, parked FROM unnest(${ids}::text[], ${ids.map((id) => input.park.has(id))}::boolean[]) AS m(id, parked)
+      SELECT id, parked FROM unnest(${textArrayLiteral(ids)}::text[], ${ids.map((id) => input.park.has(id))}::boolean[]) AS m(id, parked)
       ON CONFLICT DO NOTHING
       RETURNING message_id, parked
     ), fresh AS (
@@ -49,9 +50,9 @@ export async function storeStatement(db: Kysely<Database>, input: StoreInput): P
     ), candidate AS (
       SELECT e.topic COLLATE "C" AS topic, e.event_id COLLATE "C" AS event_id, e.ts, e.source, e.payload, e.ord
       FROM ROWS FROM (
-        unnest(${events.map((e) => e.event.topic)}::text[], ${events.map((e) => e.event.event_id)}::text[],
-               ${events.map((e) => e.event.timestamp)}::timestamptz[], ${events.map((e) => e.event.source)}::text[],
-               ${events.map((e) => e.messageId)}::text[]),
+        unnest(${textArrayLiteral(events.map((e) => e.event.topic))}::text[], ${textArrayLiteral(events.map((e) => e.event.event_id))}::text[],
+               ${textArrayLiteral(events.map((e) => e.event.timestamp))}::timestamptz[], ${textArrayLiteral(events.map((e) => e.event.source))}::text[],
+               ${textArrayLiteral(events.map((e) => e.messageId))}::text[]),
         jsonb_array_elements(${JSON.stringify(events.map((e) => e.event.payload))}::jsonb)
       ) WITH ORDINALITY AS e(topic, event_id, ts, source, message_id, payload, ord)
       WHERE e.message_id IN (SELECT unnest(ids) FROM fresh)
