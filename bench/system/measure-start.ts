@@ -18,7 +18,7 @@ export type StartResult = {
   /** The same one-event requests, by the same publisher, against a bare Hono handler. */
   bareHono: ServerCosted<LoadResult>;
   single: ServerCosted<LoadResult>;
-  /** One event a request at half of `single`'s rate, paced (Node's undici: wrk cannot pace). */
+  /** One event a request at half of `single`'s rate, paced by the bench process (bench/load/raw-http.ts: wrk cannot pace). */
   halfRate: LoadResult & { targetRate: number };
   /** The end-to-end run on a tenth of the events, before the full one: the flatness check. */
   small: EndToEnd;
