@@ -9,7 +9,7 @@ const QUOTED_SPECIALS = /["\\]/g;
  * arrays of up to thousands of elements, and almost none holds a quote or a backslash, so this
  * joins them in one step and escapes only when one does.
  *
- * @example textArrayLiteral(['a', 'b "c"']) // '{"a","b \"c\""}'
+ * @example textArrayLiteral(['a', 'b "c"']) // '{"a","b \\"c\\""}'
  */
 export function textArrayLiteral(values: readonly string[]): string {
   if (values.length === 0) return '{}';
