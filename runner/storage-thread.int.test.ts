@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventsBetween, planRun } from '../loadtest/lib/events.js';
 import { EventQueue } from '../shared/queue/queue.ts';
 import { createTestDatabase, testRedis, TEST_REDIS_URL, type TestDatabase } from '../dev/services.ts';
+import { waitFor } from '../dev/wait.ts';
 import { startStorageThread, type StorageThread } from './storage-thread.ts';
 
 // npm start's claim loops in a thread of their own: they store while the main thread's event loop is held.
@@ -39,9 +40,14 @@ it('stores queued events while the main thread is busy, and reports what it stor
 
   expect(storedWhileHeld(plan.unique, 30_000)).toBe(plan.unique);
 
-  const metrics = await storage.metrics();
+  // A claim's counters move once its outcome is told (a Redis round trip after the commit): its rows can be
+  // visible a moment before them.
+  let metrics = await storage.metrics();
   const value = (name: string) => metrics.find((m) => m.name === name)?.values[0]?.value;
-  expect(value('aggregator_events_unique_total')).toBe(plan.unique);
+  await waitFor(async () => {
+    metrics = await storage.metrics();
+    return value('aggregator_events_unique_total') === plan.unique;
+  }, { timeoutMs: 10_000, what: `the storage thread to count ${plan.unique} unique events` });
   expect(value('aggregator_events_duplicate_total')).toBe(plan.duplicates);
   // The runtime's metrics are the whole process's: the main thread reports them, once.
   expect(metrics.every((m) => m.name.startsWith('aggregator_'))).toBe(true);
