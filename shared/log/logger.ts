@@ -1,6 +1,7 @@
 import { isatty } from 'node:tty';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { turnLines } from './turn-lines.ts';
 
 export type { Logger };
 
@@ -15,7 +16,7 @@ function stdoutStream(): pino.DestinationStream {
   // process.stdout is a relay through the main thread, while fd 1 is the process's own terminal or pipe.
   stdout ??= isatty(1)
     ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '{function}: {msg}', ignore: 'pid,hostname,function', sync: true, destination: 1 })
-    : pino.destination(1);
+    : turnLines(1);
   return stdout;
 }
 
