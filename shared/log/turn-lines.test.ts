@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../dev/wait.ts';
 import { createLogger } from './logger.ts';
 import { turnLines } from './turn-lines.ts';
 
@@ -28,7 +29,52 @@ afterEach(() => {
 });
 
 const written = () => readFileSync(path, 'utf8');
-const messages = () => written().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
+const parsed = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; n?: number; dropped?: number });
+const messages = () => parsed(written()).map((line) => line.msg);
+
+/** A script of its own (an .mts file in the test's folder) that imports the logger and turnLines. */
+function script(name: string, body: string) {
+  writeFileSync(join(dir, name), `
+    import { turnLines } from ${JSON.stringify(TURN_LINES)};
+    import { createLogger } from ${JSON.stringify(LOGGER)};
+    import { writeSync } from 'node:fs';
+    ${body}`);
+  return join(dir, name);
+}
+const runScript = (file: string) => parsed(execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 })).map((line) => line.msg);
+
+/**
+ * Runs `body` in a process whose stdout nobody reads until it writes `logged` to stderr; then reads
+ * all of it, and tells the process to exit (a line on its stdin). Resolves with its stdout and exit code.
+ */
+async function withStalledReader(body: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script('stalled.mts', `${body}
+    writeSync(2, 'logged\\n');
+    process.stdin.once('data', () => process.exit(0));`)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let errors = '';
+  child.stderr.on('data', (data) => (errors += data));
+  try {
+    // A thread held by its full stdout would never get here.
+    await waitFor(() => errors.includes('logged'), { timeoutMs: 30_000, what: `the script to log without its stdout read (stderr: ${errors})` });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (data: string) => (out += data));
+    child.stdin.write('go\n');
+    const code = await exited;
+    return { out, code, errors };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+/** A script's body: 2,000 lines of about 1 KB (2 MB, far more than a pipe holds) in 40 turns, numbered `n`, to `destination`. */
+const logs2000 = (destination: string) => `
+  const logger = createLogger('ingest', 'info', ${destination});
+  const pad = 'x'.repeat(1000);
+  for (let turn = 0; turn < 40; turn++) {
+    for (let i = 0; i < 50; i++) logger.info({ n: turn * 50 + i, pad }, 'Enqueued event');
+    await new Promise((resolve) => setImmediate(resolve));
+  }`;
 
 describe('turnLines: the log lines of one event-loop turn, written together', () => {
   it('writes nothing while the turn runs, and every line, in order, once it ends', async () => {
@@ -47,46 +93,89 @@ describe('turnLines: the log lines of one event-loop turn, written together', ()
     expect(messages()).toEqual(['Enqueued event', 'Enqueued event', 'Refused request', 'Saved to DB']);
   });
 
-  it('writes during a turn once 8 KiB gather, so that a busy turn holds little, and never a partial line', async () => {
-    const logger = createLogger('process', 'info', turnLines(fd));
-    const batchIds = Array.from({ length: 40 }, (_, i) => `batch-${i}-${'x'.repeat(30)}`);
-    // Each line about 1.9 KB: the fifth passes 8 KiB.
-    for (let i = 0; i < 5; i++) logger.info({ line: i, batch_ids: batchIds }, 'Saved to DB');
-    const midTurn = written();
-    expect(midTurn.length).toBeGreaterThan(8 * 1024);
-    expect(midTurn.endsWith('\n')).toBe(true);
-    logger.info({ line: 5, batch_ids: batchIds }, 'Saved to DB');
+  it('gathers the lines of callbacks that run in the same turn, such as requests answered one after another', async () => {
+    const logger = createLogger('ingest', 'info', turnLines(fd));
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      setImmediate(() => logger.info({ batch_id: 'b1' }, 'Enqueued event'));
+      setImmediate(() => {
+        seen.push(written());
+        logger.info({ batch_id: 'b2' }, 'Enqueued event');
+      });
+      setImmediate(resolve);
+    });
+    expect(seen).toEqual(['']);
     await turnEnd();
-    const lines = written().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { line: number; batch_ids: string[] });
-    expect(lines.map((line) => line.line)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(lines.every((line) => line.batch_ids.length === 40)).toBe(true);
+    expect(messages()).toEqual(['Enqueued event', 'Enqueued event']);
+  });
+
+  it('writes as it goes once 4 KiB gather, so that a busy turn holds little, and never a partial line', async () => {
+    const logger = createLogger('process', 'info', turnLines(fd));
+    const pad = 'x'.repeat(1100);
+    // Each line about 1.2 KB: the fourth passes 4 KiB.
+    for (let n = 0; n < 4; n++) logger.info({ n, pad }, 'Saved to DB');
+    expect(written().length).toBeGreaterThan(4096);
+    logger.info({ n: 4, pad }, 'Saved to DB');
+    expect(parsed(written()).map((line) => line.n)).toEqual([0, 1, 2, 3]);
+    await turnEnd();
+    expect(parsed(written()).map((line) => line.n)).toEqual([0, 1, 2, 3, 4]);
   });
 
   // The runner stops through process.exit(), and so does its storage thread (in a worker, that ends the thread).
   const LOGS_AND_EXITS = `
-    import { turnLines } from ${JSON.stringify(TURN_LINES)};
-    import { createLogger } from ${JSON.stringify(LOGGER)};
     const logger = createLogger('runner', 'info', turnLines(1));
     logger.info('Stopping');
     logger.info({ code: 0 }, 'Stopped');
     process.exit(0);`;
-  const runScript = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(dir, name)], { encoding: 'utf8', timeout: 30_000 });
-    return out.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
-  };
 
   it('writes the lines of the last turn when the process exits in it', () => {
-    expect(runScript('main.mts', LOGS_AND_EXITS)).toEqual(['Stopping', 'Stopped']);
+    expect(runScript(script('main.mts', LOGS_AND_EXITS))).toEqual(['Stopping', 'Stopped']);
   });
 
   it('writes the lines of the last turn when a worker thread exits in it', () => {
-    writeFileSync(join(dir, 'worker.mts'), LOGS_AND_EXITS);
+    const worker = pathToFileURL(script('worker.mts', LOGS_AND_EXITS)).href;
     // As runner/storage-thread.ts starts its worker: tsx registered in the thread, then the module.
-    const main = `
+    const main = script('main.mts', `
       import { Worker } from 'node:worker_threads';
-      const start = 'import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(join(dir, 'worker.mts')).href)}); })';
-      new Worker(start, { eval: true }).on('exit', () => console.log(JSON.stringify({ msg: 'worker ended' })));`;
-    expect(runScript('main.mts', main)).toEqual(['Stopping', 'Stopped', 'worker ended']);
+      const start = 'import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); })';
+      new Worker(start, { eval: true }).on('exit', () => console.log(JSON.stringify({ msg: 'worker ended' })));`);
+    expect(runScript(main)).toEqual(['Stopping', 'Stopped', 'worker ended']);
+  });
+
+  it('never holds the thread for a reader without room: the lines wait, in order, and all arrive once it reads', async () => {
+    const { out, code } = await withStalledReader(logs2000('turnLines(1)'));
+    expect(code).toBe(0);
+    expect(parsed(out).map((line) => line.n)).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+  });
+
+  it('drops lines past its limit while the reader has no room, and says how many in their place', async () => {
+    const { out, code } = await withStalledReader(logs2000('turnLines(1, { maxHeldBytes: 64 * 1024 })'));
+    expect(code).toBe(0);
+    const lines = parsed(out);
+    const kept = lines.filter((line) => line.n !== undefined).map((line) => line.n);
+    // The first lines, until the pipe and the limit were full, then the warning, last (the exit wrote it).
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, n) => n));
+    expect(lines.at(-1)).toMatchObject({ msg: 'Log lines dropped: stdout was not read', level: 40, dropped: 2000 - kept.length });
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(2000);
+  });
+
+  it('stops writing, without an error, once its reader is gone', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script('gone.mts', `
+      const logger = createLogger('ingest', 'info', turnLines(1));
+      await new Promise((resolve) => process.stdin.once('data', resolve));
+      for (let turn = 0; turn < 5; turn++) {
+        logger.info({ turn }, 'Enqueued event');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      writeSync(2, 'still running\\n');
+      process.exit(0);`)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let errors = '';
+    child.stderr.on('data', (data) => (errors += data));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stdout.destroy();
+    child.stdin.write('go\n');
+    expect(await exited).toBe(0);
+    expect(errors).toBe('still running\n');
   });
 });

@@ -1,42 +1,156 @@
-import { pino } from 'pino';
+import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import type { DestinationStream } from 'pino';
 
 /**
- * Gathers up to this much before writing mid-turn, so a turn that logs a lot holds little.
- * sonic-boom requires it below its largest write (16 KiB).
+ * The most one write(2) carries. A pipe takes a write of up to PIPE_BUF (4096 bytes on Linux) whole or
+ * not at all, so the lines of `npm start`'s two threads, each writing fd 1, never cut into each other
+ * (a single line longer than this still can).
  */
-const GATHER_BYTES = 8 * 1024;
+const MAX_WRITE = 4096;
+/** How soon lines the reader had no room for are tried again. */
+const RETRY_MS = 10;
+/** At exit, how long to wait for room before what is left is given up. */
+const EXIT_WAIT_MS = 5_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export type TurnLines = DestinationStream & {
+  /** Writes everything held now, waiting up to 5 s for a reader without room (pino calls it after `fatal`). */
+  flushSync(): void;
+};
 
 /**
  * A log destination on file descriptor `fd` that writes the lines of one event-loop turn together:
- * one write(2) on this thread as the turn ends (sooner once 8 KiB gather), in the order they were
- * logged, and the rest when the thread or the process exits.
+ * in one write(2) on this thread when the turn ends (in 4 KiB writes when it logs more), in the order
+ * they were logged, and whatever is left when the thread or the process exits by process.exit() or
+ * at its end. (A worker thread that the main thread's exit ends gets no such chance: its last turn's
+ * lines are lost.)
  *
  * Why not pino.destination(fd): it hands every line, or the few logged while the last write was
- * out, to libuv's thread pool and back. At one `Enqueued event` line a one-event request that was
- * a pool thread's wake-up, a write and a wake-up back for nearly every request (3.2 system calls and
- * 0.5 context switches a request in `npm start`, against 2.75 and 0.4 with this). A line is still
- * out before the thread takes another turn, so a crash loses at most the turn it died in. The price
- * is the one `console.log` pays: a reader that stops reading holds the thread once the pipe is full.
+ * out, to libuv's thread pool and back. At one `Enqueued event` line a request, that was a pool
+ * thread's wake-up, a write and a wake-up back for nearly every one-event request: 3.2 system calls
+ * and 0.54 context switches a request in `npm start`, against 2.8 and 0.38 written a turn at a time
+ * (its CPU a request moved within what the machine's noise hides). And its buffer had no bound.
+ *
+ * It never holds the thread for a reader that has no room (a full pipe, a paused pager, a stalled log
+ * collector): what is unwritten is kept, in order, and tried again every 10 ms; past `maxHeldBytes`
+ * (16 MiB by default) lines are dropped and counted, and one warning line says how many once there is
+ * room again. A reader that is gone (EPIPE) ends the logging, as it would with pino's own.
  *
  * @example createLogger('ingest', 'info', turnLines(1))
  */
-export function turnLines(fd: number): pino.DestinationStream {
-  // Synchronous with a minimum length: write() only gathers until GATHER_BYTES; flush() writes the rest.
-  const sonic = pino.destination({ dest: fd, sync: true, minLength: GATHER_BYTES });
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    sonic.flush();
-  };
+export function turnLines(fd: number, { maxHeldBytes = 16 * 1024 * 1024 } = {}): TurnLines {
+  // Lines not yet written, from `head` on, with their sizes in bytes; `chunk` is what is being
+  // written (whole lines, or the rest of them after a partial write).
+  let lines: string[] = [];
+  let sizes: number[] = [];
+  let head = 0;
+  let chunk: Buffer | null = null;
+  let heldBytes = 0;
+  let dropped = 0;
+  let gone = false;
+  let endOfTurn = false;
+  let retry: NodeJS.Timeout | null = null;
+
+  /** Once lines were dropped, a warning line in their place, in pino's shape, saying how many. */
+  function sayDropped() {
+    if (dropped === 0) return;
+    hold(`${JSON.stringify({ level: 40, time: new Date().toISOString(), msg: 'Log lines dropped: stdout was not read', dropped })}\n`);
+    dropped = 0;
+  }
+
+  function hold(line: string) {
+    const size = Buffer.byteLength(line);
+    lines.push(line);
+    sizes.push(size);
+    heldBytes += size;
+  }
+
+  /** The next lines to write, at most MAX_WRITE bytes of them (or one longer line), or null. */
+  function nextChunk(): Buffer | null {
+    if (head === lines.length) return null;
+    let end = head;
+    let bytes = 0;
+    while (end < lines.length && (end === head || bytes + sizes[end]! <= MAX_WRITE)) bytes += sizes[end++]!;
+    const text = end - head === 1 ? lines[head]! : lines.slice(head, end).join('');
+    head = end;
+    if (head === lines.length) {
+      lines = [];
+      sizes = [];
+      head = 0;
+    }
+    return Buffer.from(text);
+  }
+
+  /** Writes what is held; on a full reader waits until `deadline`, or (null) tries again later. */
+  function writeHeld(deadline: number | null) {
+    while (!gone && (chunk ??= nextChunk())) {
+      let written: number;
+      try {
+        written = writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          // EPIPE, EBADF: nobody will read these lines, nor any later one.
+          gone = true;
+          lines = [];
+          sizes = [];
+          chunk = null;
+          heldBytes = 0;
+          return;
+        }
+        if (deadline !== null && Date.now() < deadline) {
+          Atomics.wait(pause, 0, 0, 1);
+          continue;
+        }
+        // Unref'd: a process about to end writes the rest at exit rather than staying for them.
+        if (deadline === null) retry ??= setTimeout(tryAgain, RETRY_MS).unref();
+        return;
+      }
+      heldBytes -= written;
+      chunk = written < chunk.length ? chunk.subarray(written) : null;
+    }
+  }
+
+  function tryAgain() {
+    retry = null;
+    writeHeld(null);
+  }
+
+  function turnEnded() {
+    endOfTurn = false;
+    if (!retry) writeHeld(null);
+  }
+
+  function flushSync() {
+    if (retry) clearTimeout(retry);
+    retry = null;
+    if (gone) return;
+    sayDropped();
+    writeHeld(Date.now() + EXIT_WAIT_MS);
+  }
   // In a worker thread too: its process.exit() runs its own 'exit' listeners.
-  process.on('exit', flush);
+  process.on('exit', flushSync);
+  // Node sets O_NONBLOCK on a stdout pipe or socket when it opens process.stdout (the flag belongs to
+  // the pipe, so the storage thread's writes get it too): without it a full pipe would block write(2).
+  if (fd === 1 && isMainThread) void process.stdout;
+
   return {
     write(line: string) {
-      sonic.write(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
+      if (gone) return;
+      if (heldBytes + line.length > maxHeldBytes) {
+        dropped += 1;
+        return;
       }
+      sayDropped();
+      hold(line);
+      if (retry) return; // the retry writes them, in order
+      if (!endOfTurn) {
+        endOfTurn = true;
+        setImmediate(turnEnded);
+      }
+      // A turn that logs a lot writes as it goes, so that it holds little.
+      if (heldBytes >= MAX_WRITE) writeHeld(null);
     },
+    flushSync,
   };
 }
