@@ -43,25 +43,32 @@ function script(name: string, body: string) {
 }
 const runScript = (file: string) => parsed(execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 })).map((line) => line.msg);
 
+/** Starts a script's process with its stdout unread (and its stderr read), and a promise of its exit code once its output is all in. */
+function startScript(name: string, body: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script(name, body)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const output = { errors: '', out: '' };
+  child.stderr.on('data', (data) => (output.errors += data));
+  return { child, closed, output, read: () => child.stdout.setEncoding('utf8').on('data', (data: string) => (output.out += data)) };
+}
+
 /**
- * Runs `body` in a process whose stdout nobody reads until it writes `logged` to stderr; then reads
- * all of it, and tells the process to exit (a line on its stdin). Resolves with its stdout and exit code.
+ * Runs `body` in a process whose stdout nobody reads until it writes `logged` to stderr; then reads it
+ * until `until` holds of what came, and only then tells the process to exit (a line on its stdin), so
+ * that what arrived before is what the process wrote while running. Resolves with its stdout and exit code.
  */
-async function withStalledReader(body: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script('stalled.mts', `${body}
+async function withStalledReader(body: string, until: (out: string) => boolean) {
+  const { child, closed, output, read } = startScript('stalled.mts', `${body}
     writeSync(2, 'logged\\n');
-    process.stdin.once('data', () => process.exit(0));`)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let errors = '';
-  child.stderr.on('data', (data) => (errors += data));
+    process.stdin.once('data', () => process.exit(0));`);
   try {
     // A thread held by its full stdout would never get here.
-    await waitFor(() => errors.includes('logged'), { timeoutMs: 30_000, what: `the script to log without its stdout read (stderr: ${errors})` });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (data: string) => (out += data));
+    await waitFor(() => output.errors.includes('logged'), { timeoutMs: 30_000, what: `the script to log without its stdout read (stderr: ${output.errors})` });
+    read();
+    await waitFor(() => until(output.out), { timeoutMs: 30_000, what: 'the held lines to arrive while the script runs' });
     child.stdin.write('go\n');
-    const code = await exited;
-    return { out, code, errors };
+    const code = await closed;
+    return { out: output.out, code };
   } finally {
     child.kill('SIGKILL');
   }
@@ -143,39 +150,60 @@ describe('turnLines: the log lines of one event-loop turn, written together', ()
   });
 
   it('never holds the thread for a reader without room: the lines wait, in order, and all arrive once it reads', async () => {
-    const { out, code } = await withStalledReader(logs2000('turnLines(1)'));
+    const lineCount = (out: string) => out.split('\n').length - 1;
+    // All 2,000 arrive before the process is told to exit: its retries wrote them, not its exit.
+    const { out, code } = await withStalledReader(logs2000('turnLines(1)'), (text) => lineCount(text) === 2000);
     expect(code).toBe(0);
     expect(parsed(out).map((line) => line.n)).toEqual(Array.from({ length: 2000 }, (_, n) => n));
   });
 
   it('drops lines past its limit while the reader has no room, and says how many in their place', async () => {
-    const { out, code } = await withStalledReader(logs2000('turnLines(1, { maxHeldBytes: 64 * 1024 })'));
+    const { out, code } = await withStalledReader(logs2000('turnLines(1, { maxHeldBytes: 64 * 1024 })'), (text) => text.length > 0);
     expect(code).toBe(0);
     const lines = parsed(out);
-    const kept = lines.filter((line) => line.n !== undefined).map((line) => line.n);
-    // The first lines, until the pipe and the limit were full, then the warning, last (the exit wrote it).
-    expect(kept).toEqual(Array.from({ length: kept.length }, (_, n) => n));
-    expect(lines.at(-1)).toMatchObject({ msg: 'Log lines dropped: stdout was not read', level: 40, dropped: 2000 - kept.length });
-    expect(kept.length).toBeGreaterThan(0);
+    const kept = lines.filter((line) => line.n !== undefined).map((line) => line.n!);
+    const warnings = lines.filter((line) => line.dropped !== undefined);
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const warning of warnings) expect(warning).toMatchObject({ msg: 'Log lines dropped: stdout was not read', level: 40, function: 'log' });
+    // In order, and every line either written or counted in a warning.
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(new Set(kept).size).toBe(kept.length);
+    expect(kept.length + warnings.reduce((sum, warning) => sum + warning.dropped!, 0)).toBe(2000);
     expect(kept.length).toBeLessThan(2000);
   });
 
-  it('stops writing, without an error, once its reader is gone', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script('gone.mts', `
+  it('drops, without an error, what the descriptor refuses (a full disk), and goes on', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const logger = createLogger('ingest', 'info', turnLines(full));
+      for (let n = 0; n < 10; n++) logger.info({ n }, 'Enqueued event');
+      await turnEnd();
+      logger.info({ n: 10 }, 'Enqueued event');
+      await turnEnd();
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it('stops writing, without an error or a wait at exit, once its reader is gone', async () => {
+    const { child, closed, output } = startScript('gone.mts', `
       const logger = createLogger('ingest', 'info', turnLines(1));
       await new Promise((resolve) => process.stdin.once('data', resolve));
       for (let turn = 0; turn < 5; turn++) {
         logger.info({ turn }, 'Enqueued event');
         await new Promise((resolve) => setImmediate(resolve));
       }
+      logger.info('Stopping');
+      const exiting = Date.now();
+      // Runs after turnLines' own exit listener.
+      process.on('exit', () => writeSync(2, 'exit took ' + (Date.now() - exiting) + ' ms\\n'));
       writeSync(2, 'still running\\n');
-      process.exit(0);`)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let errors = '';
-    child.stderr.on('data', (data) => (errors += data));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      process.exit(0);`);
     child.stdout.destroy();
     child.stdin.write('go\n');
-    expect(await exited).toBe(0);
-    expect(errors).toBe('still running\n');
+    expect(await closed).toBe(0);
+    expect(output.errors).toMatch(/^still running\nexit took \d+ ms\n$/);
+    // Not the 5 s it waits for a reader that is there but has no room.
+    expect(Number(/exit took (\d+) ms/.exec(output.errors)![1])).toBeLessThan(2_500);
   });
 });
