@@ -68,7 +68,7 @@ async function withStalledReader(body: string, until: (out: string) => boolean) 
     await waitFor(() => until(output.out), { timeoutMs: 30_000, what: 'the held lines to arrive while the script runs' });
     child.stdin.write('go\n');
     const code = await closed;
-    return { out: output.out, code };
+    return { out: output.out, errors: output.errors, code };
   } finally {
     child.kill('SIGKILL');
   }
@@ -155,6 +155,20 @@ describe('turnLines: the log lines of one event-loop turn, written together', ()
     const { out, code } = await withStalledReader(logs2000('turnLines(1)'), (text) => lineCount(text) === 2000);
     expect(code).toBe(0);
     expect(parsed(out).map((line) => line.n)).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+  });
+
+  it('waits for room only in flushSync (pino calls it after fatal), never in a turn after it', async () => {
+    // flushSync with nothing held starts the thread's 5 s wait budget; the turns after must not spend it.
+    const { out, errors, code } = await withStalledReader(`
+      const destination = turnLines(1);
+      destination.flushSync();
+      const started = Date.now();
+      ${logs2000('destination')}
+      writeSync(2, 'turns took ' + (Date.now() - started) + ' ms\\n');`, (text) => text.split('\n').length - 1 === 2000);
+    expect(code).toBe(0);
+    expect(parsed(out)).toHaveLength(2000);
+    // About 0.1 s; a turn that waited for room would take the rest of the 5 s.
+    expect(Number(/turns took (\d+) ms/.exec(errors)![1])).toBeLessThan(2_500);
   });
 
   it('drops lines past its limit while the reader has no room, and says how many in their place', async () => {

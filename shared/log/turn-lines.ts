@@ -58,7 +58,7 @@ export function turnLines(fd: number, { maxHeldBytes = 16 * 1024 * 1024 } = {}):
   let gone = false;
   let endOfTurn = false;
   let retry: NodeJS.Timeout | null = null;
-  // The end of this thread's one wait for room, once flushSync has begun it.
+  // The end of this thread's one wait for room (flushSync's only), once flushSync has begun it.
   let waitUntil: number | null = null;
 
   /** Once lines were dropped, a warning line in their place, in pino's shape, saying how many. */
@@ -97,8 +97,8 @@ export function turnLines(fd: number, { maxHeldBytes = 16 * 1024 * 1024 } = {}):
     return Buffer.from(text);
   }
 
-  /** Writes what is held; on a full reader waits while `waitUntil` allows, and tries again later. */
-  function writeHeld() {
+  /** Writes what is held; on a full reader waits (when `mayWait`, until `waitUntil`), else tries again later. */
+  function writeHeld(mayWait = false) {
     while (!gone && (chunk ??= nextChunk())) {
       let written: number;
       try {
@@ -121,7 +121,7 @@ export function turnLines(fd: number, { maxHeldBytes = 16 * 1024 * 1024 } = {}):
           chunk = null;
           continue;
         }
-        if (waitUntil !== null && Date.now() < waitUntil) {
+        if (mayWait && Date.now() < waitUntil!) {
           Atomics.wait(pause, 0, 0, 1);
           continue;
         }
@@ -150,9 +150,13 @@ export function turnLines(fd: number, { maxHeldBytes = 16 * 1024 * 1024 } = {}):
     retry = null;
     waitUntil ??= Date.now() + EXIT_WAIT_MS;
     sayDropped();
-    writeHeld();
-    if (heldBytes > 0 && Date.now() >= waitUntil) {
-      writeSync(2, `log: ${heldBytes} bytes of log lines not written: stdout was not read for ${EXIT_WAIT_MS / 1000} s\n`);
+    writeHeld(true);
+    if (heldBytes > 0) {
+      try {
+        writeSync(2, `log: ${heldBytes} bytes of log lines not written: stdout was not read for ${EXIT_WAIT_MS / 1000} s\n`);
+      } catch {
+        // stderr is gone too: nothing left to tell.
+      }
     }
   }
   // In a worker thread too: its process.exit() runs its own 'exit' listeners.
